@@ -1,0 +1,24 @@
+# The two commands of the README. Both set up a fresh machine first.
+.PHONY: setup run test lint bench
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+setup:
+	@scripts/bootstrap.sh
+
+# Starts the daemon with safe defaults (store encrypted, capture local only).
+run: setup
+	$(BIN)/mirix-desktop run
+
+# The whole test suite: lint, format check, types, tests.
+test: setup lint
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check mirix_desktop tests
+	$(BIN)/ruff format --check mirix_desktop tests
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python -m tests.benchmarks.run_all

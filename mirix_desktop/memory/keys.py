@@ -1,0 +1,195 @@
+"""Where a store's 256-bit key comes from, and how a wrong one is caught early.
+
+Two key modes, recorded per store in a small sidecar file (`<store>.keyinfo`,
+mode 0600, no secrets in it):
+
+* ``keyring``: a random key kept in the OS keyring (Secret Service, Keychain,
+  Windows Credential Locker). Plaintext or "null" keyring backends are never
+  used: the point of the key is lost if it lies on disk next to the store.
+* ``passphrase``: a key derived from the user's passphrase with scrypt and a
+  random salt stored in the sidecar. Used when no secure keyring exists
+  (headless Linux, CI) or when ``MIRIX_PASSPHRASE`` is set.
+
+The sidecar also holds an HMAC of a fixed label under the key, so a wrong
+passphrase is reported before SQLCipher ever touches the store file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from mirix_desktop.errors import KeyUnavailable, NotAStore, WrongPassphrase
+
+log = logging.getLogger("mirix.memory.keys")
+
+PASSPHRASE_ENV = "MIRIX_PASSPHRASE"
+KEYRING_SERVICE = "mirix-desktop"
+_CHECK_LABEL = b"mirix-desktop key check v1"
+_KEY_BYTES = 32
+# scrypt cost: ~32 MiB and ~0.1 s here; enough to make offline guessing slow.
+_SCRYPT_N = 2**15
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+
+KeyMode = Literal["keyring", "passphrase"]
+# Asks the user for a passphrase; `confirm` means "new passphrase, ask twice".
+PassphrasePrompt = Callable[[str, bool], str]
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """What the caller can offer to unlock or create a store."""
+
+    passphrase: str | None = None
+    prompt: PassphrasePrompt | None = None
+
+    @classmethod
+    def from_environment(cls, prompt: PassphrasePrompt | None = None) -> KeySource:
+        return cls(passphrase=os.environ.get(PASSPHRASE_ENV) or None, prompt=prompt)
+
+
+def keyinfo_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + ".keyinfo")
+
+
+def _check_value(key: bytes) -> str:
+    return hmac.new(key, _CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def derive_key(
+    passphrase: str, salt: bytes, n: int = _SCRYPT_N, r: int = _SCRYPT_R, p: int = _SCRYPT_P
+) -> bytes:
+    """Turns a passphrase into a 256-bit key with scrypt."""
+    return Scrypt(salt=salt, length=_KEY_BYTES, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def secure_keyring() -> Any | None:
+    """Returns the OS keyring backend if a secure one exists, else None."""
+    try:
+        import keyring
+        from keyring.backends import chainer, fail
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        return None
+
+    def acceptable(backend: Any) -> bool:
+        module = type(backend).__module__
+        if isinstance(backend, fail.Keyring) or module.startswith("keyrings.alt"):
+            return False
+        if module == "keyring.backends.null":
+            return False
+        try:
+            return float(backend.priority) > 0
+        except Exception:  # noqa: BLE001 - a backend whose priority raises is not viable
+            return False
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, chainer.ChainerBackend):
+        usable = [b for b in backend.backends if acceptable(b)]
+        return usable[0] if usable else None
+    return backend if acceptable(backend) else None
+
+
+def _write_keyinfo(path: Path, info: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(info, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _read_keyinfo(path: Path, store_path: Path) -> dict[str, Any]:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NotAStore(store_path, f"its key info file {path} is unreadable: {exc}") from exc
+    if not isinstance(info, dict) or info.get("mode") not in ("keyring", "passphrase"):
+        raise NotAStore(store_path, f"its key info file {path} is not valid")
+    return info
+
+
+def _ask_passphrase(source: KeySource, store_path: Path, *, new: bool) -> str:
+    if source.passphrase:
+        return source.passphrase
+    if source.prompt is not None:
+        message = f"New passphrase for {store_path}" if new else f"Passphrase for {store_path}"
+        return source.prompt(message, new)
+    raise KeyUnavailable(
+        f"No passphrase for {store_path}: no secure OS keyring is available and this session "
+        f"is not interactive. Set {PASSPHRASE_ENV} to the store's passphrase "
+        f"(e.g. `export {PASSPHRASE_ENV}=...`) and run the command again."
+    )
+
+
+def unlock_key(store_path: Path, source: KeySource) -> bytes:
+    """Returns the key of an existing store, verified against its key info."""
+    info = _read_keyinfo(keyinfo_path(store_path), store_path)
+    if info["mode"] == "passphrase":
+        kdf = info["kdf"]
+        passphrase = _ask_passphrase(source, store_path, new=False)
+        key = derive_key(passphrase, bytes.fromhex(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
+        if not hmac.compare_digest(_check_value(key), info["check"]):
+            raise WrongPassphrase(store_path, "the passphrase is wrong (the store is unchanged)")
+        return key
+    backend = secure_keyring()
+    if backend is None:
+        raise KeyUnavailable(
+            f"The key of {store_path} is kept in the OS keyring, but no secure keyring "
+            "backend is available in this session (is the Secret Service running?)."
+        )
+    stored = backend.get_password(KEYRING_SERVICE, info["keyring_user"])
+    if not stored:
+        raise KeyUnavailable(
+            f"The key of {store_path} is not in the OS keyring "
+            f"(service {KEYRING_SERVICE!r}, user {info['keyring_user']!r})."
+        )
+    key = bytes.fromhex(stored)
+    if not hmac.compare_digest(_check_value(key), info["check"]):
+        raise WrongPassphrase(store_path, "the key in the OS keyring does not open this store")
+    return key
+
+
+def create_key(store_path: Path, source: KeySource) -> tuple[bytes, KeyMode]:
+    """Makes the key of a new store and records how to find it again."""
+    mode: KeyMode
+    backend = None if source.passphrase else secure_keyring()
+    if backend is not None:
+        key = secrets.token_bytes(_KEY_BYTES)
+        user = f"store-{secrets.token_hex(8)}"
+        backend.set_password(KEYRING_SERVICE, user, key.hex())
+        info: dict[str, Any] = {"version": 1, "mode": "keyring", "keyring_user": user}
+        mode = "keyring"
+        log.info("new store key kept in the OS keyring (%s)", type(backend).__name__)
+    else:
+        passphrase = _ask_passphrase(source, store_path, new=True)
+        if not passphrase:
+            raise KeyUnavailable("An empty passphrase cannot protect the store.")
+        salt = secrets.token_bytes(16)
+        key = derive_key(passphrase, salt)
+        info = {
+            "version": 1,
+            "mode": "passphrase",
+            "kdf": {
+                "name": "scrypt",
+                "salt": salt.hex(),
+                "n": _SCRYPT_N,
+                "r": _SCRYPT_R,
+                "p": _SCRYPT_P,
+            },
+        }
+        mode = "passphrase"
+    info["check"] = _check_value(key)
+    _write_keyinfo(keyinfo_path(store_path), info)
+    return key, mode

@@ -1,0 +1,273 @@
+"""The encrypted memory store: one SQLCipher file holding every memory type.
+
+`MemoryStore.open()` unlocks (or creates) the store, verifies it is
+encrypted, migrates it and makes sure the vector index matches the embedding
+model. Writes embed their text first, outside the transaction, so the write
+lock is held only for the inserts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from mirix_desktop.config import StoreSettings
+from mirix_desktop.errors import MemoryNotFound, StoreError, StoreLocked
+from mirix_desktop.memory import connection, keys, migrations
+from mirix_desktop.memory.embedder import Embedder
+from mirix_desktop.memory.records import (
+    RECORD_COLUMNS,
+    MemoryFields,
+    MemoryRecord,
+    MemoryType,
+    now_utc,
+    to_ms,
+)
+from mirix_desktop.memory.vector_index import VectorIndex, VectorRow
+
+log = logging.getLogger("mirix.memory.store")
+
+# The embedder sees at most this much of a memory: MiniLM reads 256 tokens,
+# and the static model's mean only blurs with more.
+_EMBED_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    path: Path
+    key_mode: str
+    schema_version: int
+    memories: int
+    vectors: int
+    embedding_model: str
+    cipher_version: str
+
+
+class MemoryStore:
+    """All reads and writes of memories. Use `MemoryStore.open()`."""
+
+    def __init__(self, conn: Any, path: Path, embedder: Embedder) -> None:
+        self.conn = conn
+        self.path = path
+        self.embedder = embedder
+        self.vectors = VectorIndex(conn, embedder.model_id, embedder.dim)
+
+    # -- opening -----------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        key_source: keys.KeySource,
+        embedder: Embedder,
+        settings: StoreSettings | None = None,
+    ) -> MemoryStore:
+        settings = settings or StoreSettings()
+        path = path.expanduser()
+        if path.exists():
+            connection.check_existing_file(path)
+            key = keys.unlock_key(path, key_source)
+        elif keys.keyinfo_path(path).exists():
+            # The store was removed but its key info is left: reuse that key
+            # rather than replacing the record of it.
+            key = keys.unlock_key(path, key_source)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key, mode = keys.create_key(path, key_source)
+            log.info("creating a new encrypted store at %s (key: %s)", path, mode)
+        conn = connection.connect(
+            path, key, cache_mb=settings.cache_mb, busy_timeout_s=settings.busy_timeout_s
+        )
+        # Encrypted or not, the store is nobody else's business.
+        path.chmod(0o600)
+        store = cls(conn, path, embedder)
+        try:
+            with store._errors():
+                applied = migrations.migrate(conn, path)
+                if applied:
+                    log.info("%s: applied migrations %s", path, ", ".join(applied))
+                if store.vectors.ensure():
+                    store.reindex_vectors()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turns SQLite's environmental failures into known errors naming the file."""
+        try:
+            yield
+        except sqlcipher3.OperationalError as exc:
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text:
+                raise StoreLocked(
+                    self.path, "the store is busy: another process kept it locked too long"
+                ) from exc
+            if "full" in text:
+                raise StoreError(self.path, "the disk is full; nothing was written") from exc
+            raise
+        except sqlcipher3.DatabaseError as exc:
+            raise connection.classify_error(self.path, exc) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self._errors():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- writing -----------------------------------------------------------------
+    def add(self, memory: MemoryFields) -> int:
+        return self.add_many([memory])[0]
+
+    def add_many(self, memories: Sequence[MemoryFields]) -> list[int]:
+        """Stores memories with their vectors in one transaction; returns their ids."""
+        if not memories:
+            return []
+        now = to_ms(now_utc())
+        rows = []
+        for memory in memories:
+            start, end = memory.span()
+            title = memory.display_title()
+            body = memory.search_text()
+            rows.append(
+                (
+                    memory.memory_type.value,
+                    to_ms(start),
+                    to_ms(end) if end is not None else None,
+                    memory.app,
+                    title,
+                    body,
+                    json.dumps(memory.type_fields()),
+                    memory.thread,
+                    now,
+                    now,
+                )
+            )
+        vectors = self.embedder.embed([_embedding_text(r[4], r[5]) for r in rows])
+        ids: list[int] = []
+        with self.transaction() as conn:
+            for row in rows:
+                cursor = conn.execute(
+                    "INSERT INTO memories (type, time, end_time, app, title, body, fields, thread,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+                ids.append(int(cursor.lastrowid))
+            self.vectors.put(
+                [
+                    VectorRow(id_, r[0], r[1], r[2] if r[2] is not None else r[1], r[3] or "")
+                    for id_, r in zip(ids, rows, strict=True)
+                ],
+                vectors,
+            )
+        return ids
+
+    def delete(self, memory_id: int) -> None:
+        with self.transaction() as conn:
+            cursor = conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+            if cursor.rowcount == 0:
+                raise MemoryNotFound(f"No memory with id {memory_id}.")
+            self.vectors.delete([memory_id])
+
+    def reindex_vectors(self, batch: int = 512) -> int:
+        """Embeds every memory again (after a model change); returns the count."""
+        total = 0
+        last_id = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, type, time, end_time, app, title, body FROM memories "
+                "WHERE id > ? ORDER BY id LIMIT ?",
+                (last_id, batch),
+            ).fetchall()
+            if not rows:
+                return total
+            vectors = self.embedder.embed([_embedding_text(r[5], r[6]) for r in rows])
+            with self.transaction():
+                self.vectors.put(
+                    [
+                        VectorRow(r[0], r[1], r[2], r[3] if r[3] is not None else r[2], r[4] or "")
+                        for r in rows
+                    ],
+                    vectors,
+                )
+            total += len(rows)
+            last_id = rows[-1][0]
+
+    # -- reading -----------------------------------------------------------------
+    def get(self, memory_id: int) -> MemoryRecord:
+        with self._errors():
+            row = self.conn.execute(
+                f"SELECT {RECORD_COLUMNS} FROM memories WHERE id = ?", (memory_id,)
+            ).fetchone()
+        if row is None:
+            raise MemoryNotFound(f"No memory with id {memory_id}.")
+        return MemoryRecord.from_row(row)
+
+    def get_many(self, ids: Sequence[int]) -> dict[int, MemoryRecord]:
+        found: dict[int, MemoryRecord] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            with self._errors():
+                rows = self.conn.execute(
+                    f"SELECT {RECORD_COLUMNS} FROM memories "
+                    f"WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            found.update((row[0], MemoryRecord.from_row(row)) for row in rows)
+        return found
+
+    def list(
+        self, types: Sequence[MemoryType] = (), limit: int = 50, offset: int = 0
+    ) -> list[MemoryRecord]:
+        """Memories, newest first, optionally of some types only."""
+        sql = f"SELECT {RECORD_COLUMNS} FROM memories"
+        params: list[Any] = []
+        if types:
+            sql += f" WHERE type IN ({','.join('?' * len(types))})"
+            params.extend(t.value for t in types)
+        sql += " ORDER BY time DESC, id DESC LIMIT ? OFFSET ?"
+        params.extend([limit, offset])
+        with self._errors():
+            return [MemoryRecord.from_row(r) for r in self.conn.execute(sql, params)]
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+
+    def info(self) -> StoreInfo:
+        info = keys.keyinfo_path(self.path)
+        mode = json.loads(info.read_text(encoding="utf-8")).get("mode", "?")
+        return StoreInfo(
+            path=self.path,
+            key_mode=mode,
+            schema_version=migrations.schema_version(self.conn),
+            memories=self.count(),
+            vectors=self.vectors.count(),
+            embedding_model=self.embedder.model_id,
+            cipher_version=self.conn.execute("PRAGMA cipher_version").fetchone()[0],
+        )
+
+
+def _embedding_text(title: str | None, body: str) -> str:
+    text = f"{title}\n{body}" if title else body
+    return text[:_EMBED_CHARS]
