@@ -67,10 +67,17 @@ def minilm_path() -> Path:
 
 
 class _LazyModel:
-    """Loads a model once, on first use or on `warm_up()` from another thread."""
+    """Loads a model once, on first use or on `warm_up()` from another thread.
+
+    Encoding is serialised too: the Rust tokenizers raise "Already borrowed"
+    when two threads encode with one tokenizer at the same time.
+    """
+
+    dim: int
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()
         self._model: Any = None
 
     def _load(self) -> Any:
@@ -81,6 +88,16 @@ class _LazyModel:
             if self._model is None:
                 self._model = self._load()
             return self._model
+
+    def _encode(self, model: Any, texts: list[str]) -> Any:
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self.model()
+        with self._encode_lock:
+            return _normalise(self._encode(model, list(texts)))
 
     def warm_up(self) -> threading.Thread:
         thread = threading.Thread(target=self.model, name="embedder-load", daemon=True)
@@ -105,17 +122,14 @@ class MiniLMEmbedder(_LazyModel):
 
         return SentenceTransformer(str(minilm_path()), device="cpu")
 
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model().encode(
-            list(texts),
+    def _encode(self, model: Any, texts: list[str]) -> Any:
+        return model.encode(
+            texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             show_progress_bar=False,
             convert_to_numpy=True,
         )
-        return _normalise(vectors)
 
 
 def distill_static_model(target: Path, dims: int = STATIC_DIMS) -> None:
@@ -163,13 +177,8 @@ class StaticEmbedder(_LazyModel):
 
         return StaticModel.from_pretrained(str(self.directory))
 
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model().encode(
-            list(texts), batch_size=self.batch_size, show_progress_bar=False
-        )
-        return _normalise(vectors)
+    def _encode(self, model: Any, texts: list[str]) -> Any:
+        return model.encode(texts, batch_size=self.batch_size, show_progress_bar=False)
 
 
 def make_embedder(

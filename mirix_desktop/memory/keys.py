@@ -111,6 +111,12 @@ def _write_keyinfo(path: Path, info: dict[str, Any]) -> None:
 
 
 def _read_keyinfo(path: Path, store_path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise NotAStore(
+            store_path,
+            f"there is no key info file ({path.name}) beside it: either it is not a "
+            "mirix-desktop store, or that file was moved away (restore it from your backup)",
+        )
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -36,7 +36,8 @@ VECTOR_WEIGHT = 0.5
 NEIGHBOUR_WEIGHTS = (0.5, 0.3)  # one and two steps away in the same thread
 _SNIPPET_CHARS = 240
 
-_STOPWORD_TEXT = """a about above after again against all am an and any are aren't as at be because been
+_STOPWORD_TEXT = """
+a about above after again against all am an and any are aren't as at be because been
     before being below between both but by can could couldn't did didn't do does doesn't doing
     don't down during each few for from further had hadn't has hasn't have haven't having he
     he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've

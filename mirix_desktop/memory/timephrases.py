@@ -44,6 +44,7 @@ _UNITS = {
 }
 _PART = r"(?:\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night))?"
 _LEAD = r"(?:\b(?:on|in|from|during|at|since)\s+)?"
+_LEAD_WORD = re.compile(r"^(?:on|in|from|during|at|since)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _month_range(year: int, month: int, now: datetime) -> tuple[datetime, dateti
 
 def _relative_day(match: re.Match[str], now: datetime) -> tuple[datetime, datetime]:
     word = match.group("day")
-    part = match.group("part")
+    part = match.groupdict().get("part")
     if word == "last night":
         return _day_range(now - timedelta(days=1), "night")
     if word == "tonight":
@@ -97,17 +98,9 @@ def _this_part(match: re.Match[str], now: datetime) -> tuple[datetime, datetime]
 
 def _weekday(match: re.Match[str], now: datetime) -> tuple[datetime, datetime]:
     target = WEEKDAYS.index(match.group("weekday"))
-    back = (now.weekday() - target) % 7
-    modifier = match.group("mod")
-    if modifier == "last":
-        back = back + 7 if back == 0 else back
-        if back < 7 and now.weekday() >= target and (now.weekday() - target) < 7:
-            # "last Monday" said on a Thursday means the Monday of this week.
-            pass
-    elif modifier == "this":
-        back = (now.weekday() - target) if now.weekday() >= target else back
-    elif back == 0:
-        back = 7  # plain "on Monday" said on a Monday means last week's Monday.
+    back = (now.weekday() - target) % 7  # the most recent such day, today included
+    if match.group("mod") == "last" and back == 0:
+        back = 7  # "last Monday" said on a Monday is a week ago
     return _day_range(now - timedelta(days=back), match.group("part"))
 
 
@@ -265,12 +258,6 @@ def parse_time_phrases(query: str, now: datetime | None = None) -> ParsedQuery:
         rest = (query[: match.start()] + " " + query[match.end() :]).strip()
         rest = re.sub(r"\s{2,}", " ", rest).strip(" ,")
         since, until = span
-        return ParsedQuery(
-            rest,
-            TimeRange(
-                since,
-                min(until, now) if until > now else until,
-                query[match.start() : match.end()].strip(),
-            ),
-        )
+        phrase = _LEAD_WORD.sub("", query[match.start() : match.end()].strip())
+        return ParsedQuery(rest, TimeRange(since, min(until, now), phrase))
     return ParsedQuery(query, None)
