@@ -34,6 +34,11 @@ SearchMode = Literal["hybrid", "keyword", "vector"]
 
 VECTOR_WEIGHT = 0.5
 NEIGHBOUR_WEIGHTS = (0.5, 0.3)  # one and two steps away in the same thread
+# A term in more memories than this adds little to BM25 (low IDF) but makes
+# FTS5 score every memory holding it; it is dropped while rarer terms remain.
+# Large on purpose: it only acts on big stores (measured in bench_search).
+COMMON_TERM_DOCS = 20_000
+COMMON_TERM_SHARE = 0.05
 _SNIPPET_CHARS = 240
 
 _STOPWORD_TEXT = """
@@ -169,12 +174,14 @@ class SearchEngine:
         candidates: int = 100,
         vector_weight: float = VECTOR_WEIGHT,
         neighbour_weights: Sequence[float] = NEIGHBOUR_WEIGHTS,
+        common_term_docs: int = COMMON_TERM_DOCS,
     ) -> None:
         self.store = store
         self.mode = mode
         self.candidates = candidates
         self.vector_weight = vector_weight
         self.neighbour_weights = tuple(neighbour_weights)
+        self.common_term_docs = common_term_docs
 
     def search(self, query: SearchQuery) -> SearchResult:
         text, since, until, time_range = query.text, query.since, query.until, None
@@ -214,7 +221,47 @@ class SearchEngine:
         return SearchResult(hits, text, time_range, {h.id: records[h.id] for h in hits})
 
     # -- the two first passes --------------------------------------------------------
+    def _document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many memories hold each term, stemmed by the index's own tokenizer."""
+        conn = self.store.conn
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5 "
+            "(t, tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems_vocab "
+            "USING fts5vocab(temp, query_stems, instance)"
+        )
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memory_fts_vocab "
+            "USING fts5vocab(main, memory_fts, row)"
+        )
+        conn.execute("DELETE FROM temp.query_stems")
+        conn.executemany(
+            "INSERT INTO temp.query_stems (rowid, t) VALUES (?, ?)", list(enumerate(terms))
+        )
+        stems = dict(conn.execute("SELECT doc, term FROM temp.query_stems_vocab"))
+        frequencies: dict[str, int] = {}
+        for index, term in enumerate(terms):
+            row = conn.execute(
+                "SELECT doc FROM temp.memory_fts_vocab WHERE term = ?", (stems.get(index, term),)
+            ).fetchone()
+            frequencies[term] = int(row[0]) if row else 0
+        return frequencies
+
+    def _selective_terms(self, terms: Sequence[str]) -> list[str]:
+        # max(id) bounds the count and, unlike count(*), costs no scan.
+        total = int(self.store.conn.execute("SELECT max(id) FROM memories").fetchone()[0] or 0)
+        limit = max(self.common_term_docs, int(total * COMMON_TERM_SHARE))
+        if total <= limit or len(terms) < 2:
+            return list(terms)
+        frequencies = self._document_frequencies(terms)
+        kept = [t for t in terms if frequencies[t] <= limit]
+        # All common: keep the rarest, so the query still means something.
+        return kept or [min(terms, key=lambda t: frequencies[t])]
+
     def _keyword(self, terms: Sequence[str], where: _Filter) -> dict[int, float]:
+        terms = self._selective_terms(terms)
         clause, params = where.sql("m")
         sql = (
             "SELECT memory_fts.rowid, bm25(memory_fts, 2.0, 1.0) AS rank FROM memory_fts "

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mirix_desktop.memory.embedder import StaticEmbedder
+from mirix_desktop.memory.embedder import MiniLMEmbedder, StaticEmbedder
 from mirix_desktop.memory.keys import KeySource
 from mirix_desktop.memory.store import MemoryStore
 
@@ -17,8 +17,8 @@ MODELS_DIR = Path(os.environ.get("MIRIX_MODELS_DIR", REPO / ".cache" / "models")
 PASSPHRASE = KeySource(passphrase="benchmark passphrase")
 
 
-def embedder() -> StaticEmbedder:
-    model = StaticEmbedder(MODELS_DIR)
+def embedder(name: str = "static-minilm") -> StaticEmbedder | MiniLMEmbedder:
+    model = MiniLMEmbedder() if name == "minilm" else StaticEmbedder(MODELS_DIR)
     model.embed(["warm up"])
     return model
 
@@ -27,7 +27,7 @@ def temp_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
-def open_store(path: Path, model: StaticEmbedder) -> MemoryStore:
+def open_store(path: Path, model: StaticEmbedder | MiniLMEmbedder) -> MemoryStore:
     return MemoryStore.open(path, PASSPHRASE, model)
 
 

@@ -9,6 +9,7 @@ the last session); recall@10 = share of its evidence turns in the top 10.
 Dev = conversations 0-4, test = 5-9: tune on dev, report test.
 
     .venv/bin/python -m tests.benchmarks.locomo_recall [--split dev|test|both]
+        [--embedder static-minilm|minilm]
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ def evaluate(split: str, model: Any) -> dict[str, tuple[float, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["dev", "test", "both"], default="both")
+    parser.add_argument("--embedder", choices=["static-minilm", "minilm"], default="static-minilm")
     args = parser.parse_args()
-    model = embedder()
+    model = embedder(args.embedder)
     splits = ["dev", "test"] if args.split == "both" else [args.split]
     results = {}
     for split in splits:

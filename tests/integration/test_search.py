@@ -164,3 +164,14 @@ def test_changed_embedding_model_rebuilds_the_vector_index(
         assert store.vectors.count() == 5
         model = store.conn.execute("SELECT value FROM meta WHERE key = 'vector_model'").fetchone()
         assert model[0] == "renamed-model"
+
+
+def test_very_common_terms_are_dropped_from_the_keyword_pass(store: MemoryStore) -> None:
+    store.add_many([EpisodicMemory(summary=f"status update number {i}") for i in range(40)])
+    rare = store.add(EpisodicMemory(summary="status of the Zanzibar shipment"))
+    engine = SearchEngine(store, common_term_docs=10)
+    assert engine._selective_terms(["status", "updates", "zanzibar"]) == ["zanzibar"]
+    assert engine._selective_terms(["status", "update"]) == ["update"]  # 40 < 41 memories
+    assert engine.search(SearchQuery("status update zanzibar", limit=1)).hits[0].id == rare
+    # Small stores keep every term.
+    assert SearchEngine(store)._selective_terms(["status", "zanzibar"]) == ["status", "zanzibar"]
