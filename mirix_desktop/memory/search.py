@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from mirix_desktop.memory.filters import MemoryFilter
 from mirix_desktop.memory.records import MemoryRecord, MemoryType, from_ms, to_ms
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.memory.timephrases import TimeRange, parse_time_phrases
-from mirix_desktop.memory.vector_index import VectorFilter
 
 SearchMode = Literal["hybrid", "keyword", "vector"]
 
@@ -120,40 +120,6 @@ class SearchResult:
     records: dict[int, MemoryRecord] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Filter:
-    types: tuple[str, ...]
-    since: int | None
-    until: int | None
-    apps: tuple[str, ...]
-
-    def sql(self, alias: str) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if self.types:
-            clauses.append(f"{alias}.type IN ({','.join('?' * len(self.types))})")
-            params.extend(self.types)
-        if self.apps:
-            clauses.append(f"{alias}.app IN ({','.join('?' * len(self.apps))})")
-            params.extend(self.apps)
-        if self.until is not None:
-            clauses.append(f"{alias}.time <= ?")
-            params.append(self.until)
-        if self.since is not None:
-            clauses.append(f"coalesce({alias}.end_time, {alias}.time) >= ?")
-            params.append(self.since)
-        return " AND ".join(clauses), params
-
-    def accepts(self, record: MemoryRecord) -> bool:
-        end = to_ms(record.end_time or record.time)
-        return (
-            (not self.types or record.type.value in self.types)
-            and (not self.apps or record.app in self.apps)
-            and (self.until is None or to_ms(record.time) <= self.until)
-            and (self.since is None or end >= self.since)
-        )
-
-
 def _minmax(scores: dict[int, float]) -> dict[int, float]:
     if not scores:
         return {}
@@ -191,7 +157,7 @@ class SearchEngine:
                 text, time_range = parsed.text, parsed.time_range
                 since = max(filter(None, (since, time_range.since)), default=None)
                 until = min(filter(None, (until, time_range.until)), default=None)
-        where = _Filter(
+        where = MemoryFilter(
             types=tuple(t.value for t in query.types),
             since=to_ms(since) if since else None,
             until=to_ms(until) if until else None,
@@ -260,9 +226,10 @@ class SearchEngine:
         # All common: keep the rarest, so the query still means something.
         return kept or [min(terms, key=lambda t: frequencies[t])]
 
-    def _keyword(self, terms: Sequence[str], where: _Filter) -> dict[int, float]:
+    def _keyword(self, terms: Sequence[str], where: MemoryFilter) -> dict[int, float]:
         terms = self._selective_terms(terms)
-        clause, params = where.sql("m")
+        clauses, params = where.sql("m.")
+        clause = " AND ".join(clauses)
         sql = (
             "SELECT memory_fts.rowid, bm25(memory_fts, 2.0, 1.0) AS rank FROM memory_fts "
             "JOIN memories m ON m.id = memory_fts.rowid WHERE memory_fts MATCH ?"
@@ -273,13 +240,13 @@ class SearchEngine:
             rows = self.store.conn.execute(sql, [fts_query(terms), *params, self.candidates])
             return {id_: -rank for id_, rank in rows}
 
-    def _vector(self, text: str, where: _Filter) -> dict[int, float]:
+    def _vector(self, text: str, where: MemoryFilter) -> dict[int, float]:
         query_vector = self.store.embedder.embed([text])[0]
         with self.store._errors():
             found = self.store.vectors.knn(
                 query_vector,
                 self.candidates,
-                VectorFilter(where.types, where.since, where.until, where.apps),
+                where,
             )
         return dict(found)
 
@@ -345,10 +312,11 @@ class SearchEngine:
         )
 
     def _recent(
-        self, where: _Filter, limit: int, text: str, time_range: TimeRange | None
+        self, where: MemoryFilter, limit: int, text: str, time_range: TimeRange | None
     ) -> SearchResult:
         """An empty question ("what did I do yesterday?"): the newest memories in range."""
-        clause, params = where.sql("m")
+        clauses, params = where.sql("m.")
+        clause = " AND ".join(clauses)
         rows = self.store.conn.execute(
             "SELECT m.id FROM memories m"
             + (f" WHERE {clause}" if clause else "")

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirix_desktop.memory.embedder import Vectors
+from mirix_desktop.memory.filters import MemoryFilter
 
 log = logging.getLogger("mirix.memory.vector_index")
 
@@ -44,14 +45,6 @@ class VectorRow:
     time: int
     end_time: int
     app: str
-
-
-@dataclass(frozen=True)
-class VectorFilter:
-    types: Sequence[str] = ()
-    since: int | None = None
-    until: int | None = None
-    apps: Sequence[str] = ()
 
 
 class _BitMirror:
@@ -194,31 +187,23 @@ class VectorIndex:
         return int(self.conn.execute("SELECT count(*) FROM memory_vectors").fetchone()[0])
 
     def knn(
-        self, query: Vectors, k: int, where: VectorFilter | None = None
+        self, query: Vectors, k: int, where: MemoryFilter | None = None
     ) -> list[tuple[int, float]]:
         """Returns up to k (memory id, cosine similarity), best first."""
-        where = where or VectorFilter()
+        where = where or MemoryFilter()
         candidates = max(k * OVERSAMPLE, MIN_CANDIDATES)
         query_bits = np.packbits(query.reshape(-1) > 0)
-        if not (where.types or where.apps or where.since is not None or where.until is not None):
+        if not where.active:
             ids = self.mirror.nearest(query_bits, candidates)
             return self.rescore(query, ids)[:k] if ids else []
         # Filtered: vec0 applies the filters during its scan; its cost grows
         # with k, so it gets fewer candidates than the mirror would.
         clauses = ["embedding MATCH vec_bit(?)", "k = ?"]
         params: list[Any] = [query_bits.tobytes(), max(k * 2, MIN_CANDIDATES)]
-        if where.types:
-            clauses.append(f"type IN ({','.join('?' * len(where.types))})")
-            params.extend(where.types)
-        if where.apps:
-            clauses.append(f"app IN ({','.join('?' * len(where.apps))})")
-            params.extend(where.apps)
-        if where.until is not None:
-            clauses.append("time <= ?")
-            params.append(where.until)
-        if where.since is not None:
-            clauses.append("end_time >= ?")
-            params.append(where.since)
+        # vec0's metadata columns: end_time is already the span's end.
+        filters, filter_params = where.sql(end_column="end_time")
+        clauses.extend(filters)
+        params.extend(filter_params)
         ids = [
             row[0]
             for row in self.conn.execute(

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 
 from mirix_desktop.memory.embedder import StaticEmbedder
+from mirix_desktop.memory.filters import MemoryFilter
 from mirix_desktop.memory.keys import KeySource
 from mirix_desktop.memory.records import SemanticMemory
 from mirix_desktop.memory.search import SearchEngine, SearchQuery
 from mirix_desktop.memory.store import MemoryStore
-from mirix_desktop.memory.vector_index import VectorFilter
 from tests.conftest import PASSPHRASE
 
 WORDS = [
@@ -59,7 +59,7 @@ def test_filtered_and_unfiltered_paths_agree_on_the_best_match(store: MemoryStor
     fill(store, 300)
     query = store.embedder.embed(["login crash ticket"])[0]
     unfiltered = store.vectors.knn(query, 5)
-    filtered = store.vectors.knn(query, 5, VectorFilter(types=("semantic",)))
+    filtered = store.vectors.knn(query, 5, MemoryFilter(types=("semantic",)))
     assert unfiltered[0] == filtered[0]
     exact = sorted(
         (
