@@ -34,12 +34,13 @@ SearchMode = Literal["hybrid", "keyword", "vector"]
 
 VECTOR_WEIGHT = 0.5
 NEIGHBOUR_WEIGHTS = (0.5, 0.3)  # one and two steps away in the same thread
-# A term in more memories than this adds little to BM25 (low IDF) but makes
-# FTS5 score every memory holding it; it is dropped while rarer terms remain.
-# Measured in tests/benchmarks/search_latency.py: at 100k memories, 20k -> 5k took
-# hybrid p95 from 60 to 41 ms. Stores under 5k memories keep every term.
-COMMON_TERM_DOCS = 5_000
-COMMON_TERM_SHARE = 0.05
+# FTS5 scores every memory that holds any OR'd term and has no top-k early
+# exit, so on big stores the keyword pass takes the query's rarest terms while
+# their memories add up to at most this many; if even the rarest term is
+# commoner than that, the two rarest must appear together (AND). Measured in
+# tests/benchmarks/search_latency.py: at 1M memories hybrid p95 went from
+# 627 ms (all terms) to 131 ms. Stores smaller than the budget keep every term.
+POSTINGS_BUDGET = 10_000
 _SNIPPET_CHARS = 240
 
 _STOPWORD_TEXT = """
@@ -141,14 +142,14 @@ class SearchEngine:
         candidates: int = 100,
         vector_weight: float = VECTOR_WEIGHT,
         neighbour_weights: Sequence[float] = NEIGHBOUR_WEIGHTS,
-        common_term_docs: int = COMMON_TERM_DOCS,
+        postings_budget: int = POSTINGS_BUDGET,
     ) -> None:
         self.store = store
         self.mode = mode
         self.candidates = candidates
         self.vector_weight = vector_weight
         self.neighbour_weights = tuple(neighbour_weights)
-        self.common_term_docs = common_term_docs
+        self.postings_budget = postings_budget
 
     def search(self, query: SearchQuery) -> SearchResult:
         text, since, until, time_range = query.text, query.since, query.until, None
@@ -216,19 +217,27 @@ class SearchEngine:
             frequencies[term] = int(row[0]) if row else 0
         return frequencies
 
-    def _selective_terms(self, terms: Sequence[str]) -> list[str]:
+    def _keyword_plans(self, terms: Sequence[str]) -> list[str]:
+        """FTS5 queries to try in turn: all terms OR'd, or a cheaper plan on big stores."""
         # max(id) bounds the count and, unlike count(*), costs no scan.
         total = int(self.store.conn.execute("SELECT max(id) FROM memories").fetchone()[0] or 0)
-        limit = max(self.common_term_docs, int(total * COMMON_TERM_SHARE))
-        if total <= limit or len(terms) < 2:
-            return list(terms)
+        if len(terms) < 2 or total <= self.postings_budget:
+            return [fts_query(terms)]
         frequencies = self._document_frequencies(terms)
-        kept = [t for t in terms if frequencies[t] <= limit]
-        # All common: keep the rarest, so the query still means something.
-        return kept or [min(terms, key=lambda t: frequencies[t])]
+        rarest_first = sorted(terms, key=lambda t: frequencies[t])
+        if frequencies[rarest_first[0]] > self.postings_budget:
+            both = " AND ".join(fts_query([t]) for t in rarest_first[:2])
+            return [both, fts_query(rarest_first[:1])]
+        kept: list[str] = []
+        postings = 0
+        for term in rarest_first:
+            if kept and postings + frequencies[term] > self.postings_budget:
+                break
+            kept.append(term)
+            postings += frequencies[term]
+        return [fts_query(kept)]
 
     def _keyword(self, terms: Sequence[str], where: MemoryFilter) -> dict[int, float]:
-        terms = self._selective_terms(terms)
         clauses, params = where.sql("m.")
         clause = " AND ".join(clauses)
         sql = (
@@ -238,7 +247,10 @@ class SearchEngine:
             + " ORDER BY rank LIMIT ?"
         )
         with self.store._errors():
-            rows = self.store.conn.execute(sql, [fts_query(terms), *params, self.candidates])
+            for plan in self._keyword_plans(terms):
+                rows = self.store.conn.execute(sql, [plan, *params, self.candidates]).fetchall()
+                if rows:
+                    break
             return {id_: -rank for id_, rank in rows}
 
     def _vector(self, text: str, where: MemoryFilter) -> dict[int, float]:

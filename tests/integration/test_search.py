@@ -166,12 +166,22 @@ def test_changed_embedding_model_rebuilds_the_vector_index(
         assert model[0] == "renamed-model"
 
 
-def test_very_common_terms_are_dropped_from_the_keyword_pass(store: MemoryStore) -> None:
+def test_keyword_pass_on_a_big_store_takes_the_rarest_terms(store: MemoryStore) -> None:
     store.add_many([EpisodicMemory(summary=f"status update number {i}") for i in range(40)])
     rare = store.add(EpisodicMemory(summary="status of the Zanzibar shipment"))
-    engine = SearchEngine(store, common_term_docs=10)
-    assert engine._selective_terms(["status", "updates", "zanzibar"]) == ["zanzibar"]
-    assert engine._selective_terms(["status", "update"]) == ["update"]  # 40 < 41 memories
+    engine = SearchEngine(store, postings_budget=10)  # this store counts as "big"
+    # "updates" is stemmed like the index: 40 memories, too many to add to zanzibar's 1.
+    assert engine._keyword_plans(["status", "updates", "zanzibar"]) == ['"zanzibar"']
+    # Every term common: the two rarest together, then the rarest alone.
+    assert engine._keyword_plans(["status", "update"]) == ['"update" AND "status"', '"update"']
     assert engine.search(SearchQuery("status update zanzibar", limit=1)).hits[0].id == rare
-    # Small stores keep every term.
-    assert SearchEngine(store)._selective_terms(["status", "zanzibar"]) == ["status", "zanzibar"]
+    # A store smaller than the budget keeps every term.
+    assert SearchEngine(store)._keyword_plans(["status", "zanzibar"]) == ['"status" OR "zanzibar"']
+
+
+def test_common_terms_that_never_meet_still_find_matches(store: MemoryStore) -> None:
+    store.add_many([EpisodicMemory(summary=f"alpha note {i}") for i in range(20)])
+    store.add_many([EpisodicMemory(summary=f"beta note {i}") for i in range(25)])
+    engine = SearchEngine(store, mode="keyword", postings_budget=10)
+    bodies = [store.get(h.id).body for h in engine.search(SearchQuery("alpha beta")).hits]
+    assert bodies and all(body.startswith("alpha") for body in bodies)
