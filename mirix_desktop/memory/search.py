@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mirix_desktop.memory.filters import MemoryFilter
-from mirix_desktop.memory.records import MemoryRecord, MemoryType, from_ms, to_ms
+from mirix_desktop.memory.records import MemoryRecord, MemoryType, to_ms
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.memory.timephrases import TimeRange, parse_time_phrases
 
@@ -352,4 +352,4 @@ def describe_range(time_range: TimeRange | None) -> str:
     return f"{time_range.phrase!r} → " + " ".join(parts)
 
 
-__all__ = ["SearchEngine", "SearchHit", "SearchQuery", "SearchResult", "from_ms"]
+__all__ = ["SearchEngine", "SearchHit", "SearchQuery", "SearchResult"]
