@@ -43,8 +43,10 @@ _UNITS = {
     "week": timedelta(weeks=1),
 }
 _PART = r"(?:\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night))?"
-_LEAD = r"(?:\b(?:on|in|from|during|at|since)\s+)?"
-_LEAD_WORD = re.compile(r"^(?:on|in|from|during|at|since)\s+", re.IGNORECASE)
+# Prepositions that lead into a time phrase: part of the match, not of the phrase.
+_LEAD_WORDS = r"(?:on|in|from|during|at|since)"
+_LEAD = r"(?:\b" + _LEAD_WORDS + r"\s+)?"
+_LEAD_WORD = re.compile(r"^" + _LEAD_WORDS + r"\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
