@@ -5,8 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-eng xvfb xdotool libxcb-icccm4 libxcb-keysyms1
-                 libxcb-cursor0 trayer)
+# tesseract: OCR engine data (tesserocr bundles the library, not the tessdata).
+# xvfb, openbox, xdotool: the headless display, window manager and input the
+# end-to-end tests drive. fonts-dejavu-core: text for those windows and the
+# replay benchmark. The libxcb/libxkbcommon/libegl ones: Qt's xcb platform.
+SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-eng xvfb xdotool openbox fonts-dejavu-core
+                 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1
+                 libfontconfig1 libdbus-1-3 trayer)
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
 
