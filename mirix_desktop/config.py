@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mirix_desktop.capture.privacy import PrivacyRule
 from mirix_desktop.errors import ConfigError
 
 
@@ -51,10 +52,76 @@ class SearchSettings(_Section):
     )
 
 
+class CaptureSettings(_Section):
+    enabled: bool = Field(True, description="Capture the screen while the daemon runs.")
+    interval_s: float = Field(
+        2.0, ge=0.25, le=600, description="Seconds between two looks at the screen."
+    )
+    idle_pause_s: float = Field(
+        300.0,
+        ge=0,
+        description="Pause capture after this many seconds without keyboard or mouse input "
+        "(0: never).",
+    )
+    episode_gap_s: float = Field(
+        300.0, gt=0, description="A gap in activity longer than this closes an episode."
+    )
+    thumbnail_width: int = Field(
+        320,
+        ge=0,
+        le=1920,
+        description="Width of the thumbnail kept per changed frame, inside the encrypted "
+        "store (0: no thumbnails). At 320 px screen text is not legible.",
+    )
+    keyframe_queue: int = Field(
+        30,
+        ge=1,
+        description="When this many frames wait for OCR, only keyframes are sent (a window "
+        "switch, or every keyframe_interval_s) until OCR catches up.",
+    )
+    keyframe_interval_s: float = Field(
+        30.0, gt=0, description="Seconds between keyframes while OCR is behind."
+    )
+    max_queue: int = Field(
+        200,
+        ge=1,
+        description="Frames waiting for OCR at most; beyond it capture waits for OCR.",
+    )
+
+
+class OcrSettings(_Section):
+    engine: Literal["auto", "tesserocr", "pytesseract"] = Field(
+        "auto",
+        description="'tesserocr' (in-process, fast), 'pytesseract' (the tesseract command) "
+        "or 'auto' (tesserocr, falling back to the command).",
+    )
+    languages: str = Field(
+        "eng",
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="Tesseract languages joined by '+', e.g. 'eng+deu'.",
+    )
+
+
+class PrivacySettings(_Section):
+    default_exclusions: bool = Field(
+        True,
+        description="Never capture password managers and private/incognito browser windows.",
+    )
+    exclude: list[PrivacyRule] = Field(
+        default_factory=list,
+        description="Your own rules: [[privacy.exclude]] field = 'app'|'title'|'url', "
+        "pattern = '...', regex = false.",
+    )
+    redact_emails: bool = Field(False, description="Also redact e-mail addresses in screen text.")
+
+
 class Settings(_Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

@@ -79,3 +79,31 @@ class InvalidQuery(KnownError):
 
 class EmbedderUnavailable(KnownError):
     """The embedding model cannot be loaded."""
+
+
+class OcrUnavailable(KnownError):
+    """No OCR engine can run: tesseract or its language data is missing."""
+
+    exit_code = 6
+
+
+class OcrFailed(KnownError):
+    """The OCR engine failed on one image (crashed, timed out, rejected it)."""
+
+
+class CaptureUnavailable(KnownError):
+    """The screen cannot be captured: no display, or the display went away."""
+
+    exit_code = 6
+
+
+class BadImage(KnownError):
+    """An image given to `ingest` cannot be used (corrupt, empty, too large)."""
+
+    exit_code = 2
+
+
+class DaemonRunning(KnownError):
+    """Another mirix-desktop daemon already uses this data directory."""
+
+    exit_code = 5

@@ -62,6 +62,9 @@ def connect(path: Path, key: bytes, *, cache_mb: int, busy_timeout_s: float) -> 
             log.warning("%s: WAL journal not available (got %s)", path, mode)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows (OCR'd job pixels, forgotten memories) are zeroed, not
+        # left in free pages.
+        conn.execute("PRAGMA secure_delete = ON")
         # Encrypted pages are decrypted on every cache miss: keep the hot
         # vector and index pages in SQLite's own cache.
         conn.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")

@@ -144,7 +144,36 @@ def m003_conversations(conn: Any) -> None:
     conn.execute("CREATE INDEX messages_conversation ON messages (conversation_id, id)")
 
 
-MIGRATIONS: list[Migration] = [m001_memories, m002_raw_layer, m003_conversations]
+def m004_capture_queue(conn: Any) -> None:
+    # Pending capture work, durable so a crash or restart resumes it. A job's
+    # payload holds the changed regions' pixels until OCR has read them; it is
+    # deleted then (secure_delete zeroes the freed pages).
+    conn.execute(
+        """
+        CREATE TABLE capture_jobs (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT NOT NULL CHECK (kind IN ('frame', 'activity')),
+            frame_id    INTEGER REFERENCES frames (id) ON DELETE CASCADE,
+            payload     BLOB NOT NULL,
+            created_at  INTEGER NOT NULL,
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            failed      INTEGER NOT NULL DEFAULT 0,  -- 1: gave up after repeated errors
+            last_error  TEXT
+        )
+        """
+    )
+    conn.execute("CREATE INDEX capture_jobs_pending ON capture_jobs (failed, id)")
+    # 'queued' until OCR has read the frame, then 'done' (or 'failed').
+    conn.execute("ALTER TABLE frames ADD COLUMN ocr_state TEXT NOT NULL DEFAULT 'done'")
+    conn.execute("ALTER TABLE frames ADD COLUMN changed_share REAL")
+
+
+MIGRATIONS: list[Migration] = [
+    m001_memories,
+    m002_raw_layer,
+    m003_conversations,
+    m004_capture_queue,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

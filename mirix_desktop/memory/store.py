@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlcipher3
 
 from mirix_desktop.config import StoreSettings
@@ -39,6 +41,22 @@ log = logging.getLogger("mirix.memory.store")
 _EMBED_CHARS = 2000
 
 
+@dataclass
+class PreparedMemory:
+    """A memory turned into its row values and vector, ready to write."""
+
+    type: str
+    time: int
+    end_time: int | None
+    app: str | None
+    title: str | None
+    body: str
+    fields: str
+    thread: str | None
+    now: int
+    vector: Any = None
+
+
 @dataclass(frozen=True)
 class StoreInfo:
     path: Path
@@ -58,6 +76,9 @@ class MemoryStore:
         self.path = path
         self.embedder = embedder
         self.vectors = VectorIndex(conn, embedder.model_id, embedder.dim)
+        # One connection may serve several threads (the daemon's capture and
+        # OCR workers): a transaction must not interleave with another's.
+        self.lock = threading.RLock()
 
     # -- opening -----------------------------------------------------------------
     @classmethod
@@ -127,7 +148,7 @@ class MemoryStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
-        with self._errors():
+        with self.lock, self._errors():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
@@ -144,44 +165,82 @@ class MemoryStore:
         """Stores memories with their vectors in one transaction; returns their ids."""
         if not memories:
             return []
+        prepared = self.prepare(memories)
+        with self.transaction() as conn:
+            return self.write_prepared(conn, prepared)
+
+    def update(self, memory_id: int, memory: MemoryFields) -> None:
+        """Replaces a memory's fields (and vector), keeping its id."""
+        prepared = self.prepare([memory])
+        with self.transaction() as conn:
+            self.write_prepared(conn, prepared, [memory_id])
+
+    def prepare(self, memories: Sequence[MemoryFields]) -> list[PreparedMemory]:
+        """Rows and vectors for memories; the slow part, done before a transaction."""
         now = to_ms(now_utc())
         rows = []
         for memory in memories:
             start, end = memory.span()
-            title = memory.display_title()
-            body = memory.search_text()
             rows.append(
-                (
-                    memory.memory_type.value,
-                    to_ms(start),
-                    to_ms(end) if end is not None else None,
-                    memory.app,
-                    title,
-                    body,
-                    json.dumps(memory.type_fields()),
-                    memory.thread,
-                    now,
-                    now,
+                PreparedMemory(
+                    type=memory.memory_type.value,
+                    time=to_ms(start),
+                    end_time=to_ms(end) if end is not None else None,
+                    app=memory.app,
+                    title=memory.display_title(),
+                    body=memory.search_text(),
+                    fields=json.dumps(memory.type_fields()),
+                    thread=memory.thread,
+                    now=now,
                 )
             )
-        vectors = self.embedder.embed([_embedding_text(r[4], r[5]) for r in rows])
-        ids: list[int] = []
-        with self.transaction() as conn:
-            for row in rows:
+        vectors = self.embedder.embed([_embedding_text(r.title, r.body) for r in rows])
+        for row, vector in zip(rows, vectors, strict=True):
+            row.vector = vector
+        return rows
+
+    def write_prepared(
+        self, conn: Any, prepared: Sequence[PreparedMemory], ids: Sequence[int | None] = ()
+    ) -> list[int]:
+        """Inserts (id None) or replaces (id given) memories, in `conn`'s transaction."""
+        targets = list(ids) or [None] * len(prepared)
+        written: list[int] = []
+        for row, memory_id in zip(prepared, targets, strict=True):
+            values = (
+                row.type, row.time, row.end_time, row.app, row.title, row.body,
+                row.fields, row.thread,
+            )  # fmt: skip
+            if memory_id is None:
                 cursor = conn.execute(
-                    "INSERT INTO memories (type, time, end_time, app, title, body, fields, thread,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
+                    "INSERT INTO memories (type, time, end_time, app, title, body, fields, "
+                    "thread, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, row.now, row.now),
                 )
-                ids.append(int(cursor.lastrowid))
-            self.vectors.put(
-                [
-                    VectorRow(id_, r[0], r[1], r[2] if r[2] is not None else r[1], r[3] or "")
-                    for id_, r in zip(ids, rows, strict=True)
-                ],
-                vectors,
-            )
-        return ids
+                written.append(int(cursor.lastrowid))
+            else:
+                cursor = conn.execute(
+                    "UPDATE memories SET type = ?, time = ?, end_time = ?, app = ?, title = ?, "
+                    "body = ?, fields = ?, thread = ?, updated_at = ? WHERE id = ?",
+                    (*values, row.now, memory_id),
+                )
+                if cursor.rowcount == 0:
+                    raise MemoryNotFound(f"No memory with id {memory_id}.")
+                self.vectors.delete([memory_id])
+                written.append(memory_id)
+        self.vectors.put(
+            [
+                VectorRow(
+                    id_,
+                    r.type,
+                    r.time,
+                    r.end_time if r.end_time is not None else r.time,
+                    r.app or "",
+                )
+                for id_, r in zip(written, prepared, strict=True)
+            ],
+            np.stack([r.vector for r in prepared]),
+        )
+        return written
 
     def delete(self, memory_id: int) -> None:
         with self.transaction() as conn:

@@ -1,0 +1,1 @@
+"""Screen capture: grabbing monitors, the active window, change detection, privacy, idle."""

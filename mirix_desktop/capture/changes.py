@@ -1,0 +1,346 @@
+"""Change detection: which parts of a monitor's picture need OCR, and which moved.
+
+A frame is cut into tiles (64x64 by default) and each tile gets a 64-bit
+hash: pixel words times random odd weights, summed with wrap-around. That is
+a few milliseconds for a 1080p frame, and a byte-identical frame is caught
+even sooner by comparing it with the last one.
+
+For a changed frame the tracker plans the OCR:
+- the base is the earlier picture most like this one: normally the last
+  frame, but after switching back to a window it is the state cached from
+  when that window was last seen, so its text is not read again;
+- changed tiles are grouped, tightened to the pixels that really differ,
+  and widened to text boundaries (blank rows above and below, a wide blank
+  gap left and right) so a line is never read half;
+- vertical scrolling is recognised from row hashes: the content that only
+  moved keeps its text (shifted) and only the newly exposed strip is read.
+
+The plan names regions and moves in pixels; the pipeline applies it to the
+base state's OCR lines.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+from scipy import ndimage
+
+from mirix_desktop.capture.geometry import Rect, merge_overlapping
+
+TILE = 64
+# Earlier pictures kept (as tile hashes) to recognise a window switched back to.
+CACHED_STATES = 8
+# Past this share of the frame, one full-frame OCR beats many seams.
+FULL_FRAME_SHARE = 0.6
+# Widening a region: rows searched for a blank row, and the blank gap that
+# ends a line of text (wider than a space between words).
+_MAX_VERTICAL_GROWTH = 48
+_WORD_GAP = 24
+# A scroll needs this many content rows agreeing on one shift.
+_MIN_SCROLL_VOTES = 4
+_MIN_SCROLL_HEIGHT = 96
+
+Pixels = npt.NDArray[np.uint8]
+Hashes = npt.NDArray[np.uint64]
+
+_RNG = np.random.default_rng(0x6D697269)
+_MAX_WIDTH = 16384
+
+
+def _odd_weights(count: int) -> Hashes:
+    weights = _RNG.integers(1, 2**63, count, dtype=np.uint64) | np.uint64(1)
+    return weights
+
+
+_ROW_WEIGHTS = _odd_weights(_MAX_WIDTH)
+_TILE_WEIGHTS = _odd_weights(TILE)
+
+
+def pixels_from_image(image: Image.Image) -> Pixels:
+    """An HxWx4 uint8 BGRA array from a PIL image: the layout mss grabs in."""
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    return np.ascontiguousarray(rgba[..., [2, 1, 0, 3]])
+
+
+def _words(pixels: Pixels) -> npt.NDArray[np.uint32]:
+    height, width = pixels.shape[:2]
+    return np.ascontiguousarray(pixels).view(np.uint32).reshape(height, width)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Tile hashes of one picture; equal hashes mean (practically) equal pixels."""
+
+    tiles: Hashes
+    width: int
+    height: int
+
+    def same_shape(self, other: Signature) -> bool:
+        return (self.width, self.height) == (other.width, other.height)
+
+
+def signature(pixels: Pixels, tile: int = TILE) -> Signature:
+    height, width = pixels.shape[:2]
+    rows, cols = -(-height // tile), -(-width // tile)
+    words = _words(pixels)
+    if (rows * tile, cols * tile) != (height, width):
+        padded = np.zeros((rows * tile, cols * tile), np.uint32)
+        padded[:height, :width] = words
+        words = padded
+    weights = _TILE_WEIGHTS if tile == TILE else _odd_weights(tile)
+    row_chunks = (words.reshape(rows * tile, cols, tile).astype(np.uint64) * weights).sum(axis=2)
+    tiles = (row_chunks.reshape(rows, tile, cols) * weights[None, :, None]).sum(axis=1)
+    return Signature(tiles=tiles, width=width, height=height)
+
+
+@dataclass(frozen=True)
+class Move:
+    """Content inside `rect` moved up by `dy` pixels (down when negative)."""
+
+    rect: Rect
+    dy: int
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    """What changed since the base picture, and what to OCR."""
+
+    state_id: int
+    base_state: int | None  # None: no earlier text carries over
+    regions: tuple[Rect, ...]  # OCR these; base lines touching them are replaced
+    moves: tuple[Move, ...]
+    changed_share: float
+    signature: Signature = field(repr=False, compare=False)
+
+
+_state_ids = itertools.count(time.time_ns())
+
+
+class ChangeTracker:
+    """Plans OCR for one monitor. `plan()` looks; `commit()` makes a plan the new base.
+
+    Planning and committing are separate so the capture loop can skip frames
+    (when OCR falls behind) and diff the next one against the last frame it
+    actually sent, losing nothing in between.
+    """
+
+    def __init__(self, tile: int = TILE, cached_states: int = CACHED_STATES) -> None:
+        self.tile = tile
+        self._cached_states = cached_states
+        self._last_pixels: Pixels | None = None
+        self._last_state: int | None = None
+        self._states: OrderedDict[int, Signature] = OrderedDict()
+
+    def reset(self) -> None:
+        self._last_pixels = None
+        self._last_state = None
+        self._states.clear()
+
+    def unchanged(self, pixels: Pixels) -> bool:
+        """The cheapest test: byte-identical to the last committed frame."""
+        last = self._last_pixels
+        return last is not None and last.shape == pixels.shape and np.array_equal(last, pixels)
+
+    def plan(self, pixels: Pixels) -> ChangePlan | None:
+        """None when nothing changed since the last committed frame."""
+        if self.unchanged(pixels):
+            return None
+        sig = signature(pixels, self.tile)
+        height, width = sig.height, sig.width
+        frame = Rect(0, 0, width, height)
+        base_id, base_sig = self._best_base(sig)
+        if base_sig is None:
+            return ChangePlan(next(_state_ids), None, (frame,), (), 1.0, sig)
+        mask = sig.tiles != base_sig.tiles
+        changed_share = float(mask.mean())
+        if not mask.any():
+            # Back to a cached picture exactly: its text is already known.
+            return ChangePlan(next(_state_ids), base_id, (), (), 0.0, sig)
+        previous = self._last_pixels if base_id == self._last_state else None
+        regions: list[Rect] = []
+        moves: list[Move] = []
+        for tile_box in self._changed_boxes(mask, frame):
+            box = _tighten(tile_box, pixels, previous) if previous is not None else tile_box
+            if box is None:
+                continue
+            # Scrolls are looked for across the whole tile box: the tightened
+            # box can start mid-line, where the first differing pixel is.
+            move = _detect_scroll(tile_box, pixels, previous) if previous is not None else None
+            if move is None:
+                regions.append(box)
+            else:
+                moves.append(move[0])
+                regions.extend(move[1])
+        regions = [_widen_to_text(r, pixels) for r in regions]
+        regions = merge_overlapping(regions)
+        if sum(r.area for r in regions) > FULL_FRAME_SHARE * frame.area:
+            regions, moves = [frame], []
+        return ChangePlan(
+            next(_state_ids), base_id, tuple(regions), tuple(moves), changed_share, sig
+        )
+
+    def commit(self, plan: ChangePlan, pixels: Pixels) -> None:
+        self._last_pixels = pixels.copy()
+        self._last_state = plan.state_id
+        self._states[plan.state_id] = plan.signature
+        while len(self._states) > self._cached_states:
+            self._states.popitem(last=False)
+
+    def _best_base(self, sig: Signature) -> tuple[int | None, Signature | None]:
+        best: tuple[int | None, Signature | None] = (None, None)
+        best_matches = -1
+        for state_id, cached in self._states.items():
+            if not cached.same_shape(sig):
+                continue
+            matches = int((cached.tiles == sig.tiles).sum())
+            # Ties go to the newest state (the dict is oldest first).
+            if matches >= best_matches:
+                best, best_matches = (state_id, cached), matches
+        if best[1] is not None and best_matches == 0:
+            return None, None
+        return best
+
+    def _changed_boxes(self, mask: npt.NDArray[np.bool_], frame: Rect) -> list[Rect]:
+        labels, _count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+        boxes = []
+        for rows, cols in ndimage.find_objects(labels):
+            box = Rect(
+                cols.start * self.tile,
+                rows.start * self.tile,
+                (cols.stop - cols.start) * self.tile,
+                (rows.stop - rows.start) * self.tile,
+            ).clipped(frame)
+            if box is not None:
+                boxes.append(box)
+        return boxes
+
+
+def _tighten(box: Rect, pixels: Pixels, previous: Pixels) -> Rect | None:
+    """The bounding box of the pixels that really differ inside a group of tiles."""
+    cur = _words(pixels)[box.y : box.bottom, box.x : box.right]
+    old = _words(previous)[box.y : box.bottom, box.x : box.right]
+    diff = cur != old
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(diff.any(axis=0))
+    return Rect(
+        box.x + int(cols[0]),
+        box.y + int(rows[0]),
+        int(cols[-1] - cols[0]) + 1,
+        int(rows[-1] - rows[0]) + 1,
+    )
+
+
+def _row_hashes(words: npt.NDArray[np.uint32]) -> Hashes:
+    hashes: Hashes = (words.astype(np.uint64) * _ROW_WEIGHTS[: words.shape[1]]).sum(axis=1)
+    return hashes
+
+
+def _uniform_rows(words: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    uniform: npt.NDArray[np.bool_] = (words == words[:, :1]).all(axis=1)
+    return uniform
+
+
+def _detect_scroll(box: Rect, pixels: Pixels, previous: Pixels) -> tuple[Move, list[Rect]] | None:
+    """A vertical shift of the content in `box`, and the strips it newly exposed."""
+    if box.height < _MIN_SCROLL_HEIGHT or box.width > _MAX_WIDTH:
+        return None
+    cur = _words(pixels)[box.y : box.bottom, box.x : box.right]
+    old = _words(previous)[box.y : box.bottom, box.x : box.right]
+    cur_hash, old_hash = _row_hashes(cur), _row_hashes(old)
+    content = ~_uniform_rows(cur)
+    old_content = ~_uniform_rows(old)
+    # Rows whose picture occurs once: repeated rows (blank, rules) vote for anything.
+    old_counts = Counter(old_hash[old_content].tolist())
+    where_old = {
+        h: y for y, h in enumerate(old_hash.tolist()) if old_content[y] and old_counts[h] == 1
+    }
+    votes: Counter[int] = Counter()
+    for y in np.flatnonzero(content).tolist():
+        old_y = where_old.get(int(cur_hash[y]))
+        if old_y is not None and old_y != y:
+            votes[old_y - y] += 1
+    if not votes:
+        return None
+    dy, count = votes.most_common(1)[0]
+    if count < max(_MIN_SCROLL_VOTES, int(0.3 * content.sum())):
+        return None
+    height = box.height
+    ys = np.arange(height)
+    source = ys + dy
+    valid = (source >= 0) & (source < height)
+    moved = np.zeros(height, dtype=bool)
+    moved[valid] = cur_hash[valid] == old_hash[source[valid]]
+    matched = np.flatnonzero(moved & content)
+    if matched.size == 0:
+        return None
+    # Blank rows have nothing to read, whatever was there before.
+    moved |= ~content
+    strips = []
+    for start, stop in _runs(~moved):
+        strips.append(Rect(box.x, box.y + start, box.width, stop - start))
+    # The moved content spans only the matched rows: a line shifted outside
+    # them (into a blank margin, say) has left the view.
+    first, last = int(matched[0]), int(matched[-1])
+    return Move(Rect(box.x, box.y + first, box.width, last - first + 1), dy), strips
+
+
+def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True."""
+    padded = np.concatenate(([False], flags, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _widen_to_text(region: Rect, pixels: Pixels) -> Rect:
+    """Grows a region to blank rows above/below and wide blank gaps left/right.
+
+    OCR of half a line reads garbage and would replace the good text of the
+    whole line, so regions end where text does. Growing sideways can reach
+    taller letters, so it repeats until the region is stable.
+    """
+    for _ in range(3):
+        grown = _widen_once(region, pixels)
+        if grown == region:
+            break
+        region = grown
+    return region
+
+
+def _widen_once(region: Rect, pixels: Pixels) -> Rect:
+    words = _words(pixels)
+    height, width = words.shape
+    top, bottom = region.y, region.bottom
+    low, high = max(0, top - _MAX_VERTICAL_GROWTH), min(height, bottom + _MAX_VERTICAL_GROWTH)
+    blank_row = _uniform_rows(words[low:high, region.x : region.right])
+    while top > low and not blank_row[top - 1 - low]:
+        top -= 1
+    while bottom < high and not blank_row[bottom - low]:
+        bottom += 1
+    rows = words[top:bottom]
+    blank_col = (rows == rows[:1]).all(axis=0)
+    left, right = region.x, region.right
+    gap = 0
+    x = left - 1
+    while x >= 0 and gap < _WORD_GAP:
+        if blank_col[x]:
+            gap += 1
+        else:
+            gap, left = 0, x
+        x -= 1
+    gap = 0
+    x = right
+    while x < width and gap < _WORD_GAP:
+        if blank_col[x]:
+            gap += 1
+        else:
+            gap, right = 0, x + 1
+        x += 1
+    return Rect(left, top, right - left, bottom - top)

@@ -1,0 +1,76 @@
+"""Screen rectangles: the one shape shared by windows, changed regions and OCR boxes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Rect:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.height
+
+    @property
+    def area(self) -> int:
+        return max(0, self.width) * max(0, self.height)
+
+    def intersection(self, other: Rect) -> Rect | None:
+        x, y = max(self.x, other.x), max(self.y, other.y)
+        right, bottom = min(self.right, other.right), min(self.bottom, other.bottom)
+        if right <= x or bottom <= y:
+            return None
+        return Rect(x, y, right - x, bottom - y)
+
+    def intersects(self, other: Rect) -> bool:
+        return self.intersection(other) is not None
+
+    def contains(self, other: Rect) -> bool:
+        return (
+            self.x <= other.x
+            and self.y <= other.y
+            and other.right <= self.right
+            and other.bottom <= self.bottom
+        )
+
+    def contains_point(self, x: float, y: float) -> bool:
+        return self.x <= x < self.right and self.y <= y < self.bottom
+
+    def union(self, other: Rect) -> Rect:
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        return Rect(x, y, max(self.right, other.right) - x, max(self.bottom, other.bottom) - y)
+
+    def moved(self, dx: int, dy: int) -> Rect:
+        return Rect(self.x + dx, self.y + dy, self.width, self.height)
+
+    def clipped(self, bounds: Rect) -> Rect | None:
+        return self.intersection(bounds)
+
+
+def merge_overlapping(rects: Iterable[Rect]) -> list[Rect]:
+    """Unions rectangles until none overlap; OCR of overlapping crops would read text twice."""
+    pending = sorted(rects)
+    merged = True
+    while merged:
+        merged = False
+        result: list[Rect] = []
+        for rect in pending:
+            for index, other in enumerate(result):
+                if rect.intersects(other):
+                    result[index] = other.union(rect)
+                    merged = True
+                    break
+            else:
+                result.append(rect)
+        pending = sorted(result)
+    return pending

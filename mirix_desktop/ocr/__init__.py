@@ -1,0 +1,1 @@
+"""OCR engines: image regions in, text lines with boxes and confidences out."""

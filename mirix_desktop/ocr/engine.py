@@ -1,0 +1,263 @@
+"""OCR engines: a grayscale image in, text lines with boxes and confidences out.
+
+Two implementations of one small protocol. `tesserocr` keeps libtesseract
+loaded in-process, so a small region costs tens of milliseconds instead of the
+~0.15 s a fresh `tesseract` process needs just to start; `pytesseract` (the
+tesseract command) is the fallback when the wheel is missing or broken. Both
+read tesseract's TSV output (`image_to_data`) and group words into lines.
+
+Tesseract's OpenMP threading is limited to one thread: on a busy 2-core
+machine the default made a dense 1080p frame six times slower. The limit must
+be in the environment before libtesseract is loaded, hence `_limit_threads()`
+before every engine import.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from mirix_desktop.errors import OcrFailed, OcrUnavailable
+
+log = logging.getLogger("mirix.ocr")
+
+# Where distributions put tesseract's language data; tesserocr's own default
+# is the build machine's path, which never exists here.
+_TESSDATA_CANDIDATES = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+    "/opt/homebrew/share/tessdata",
+    "C:/Program Files/Tesseract-OCR/tessdata",
+)
+# Page segmentation "single column of text of variable sizes". The
+# automatic mode (3) splits monospaced lines at their wide spaces into
+# fragments ("line 0: the quick brown" / "fox 0 jumps..."); regions handed
+# to OCR are mostly one column of one window anyway.
+_PSM = 4
+# Words below this confidence are mostly icons and box-drawing read as text.
+MIN_WORD_CONFIDENCE = 30.0
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of text with its box in the image's pixel coordinates."""
+
+    text: str
+    x: int
+    y: int
+    width: int
+    height: int
+    confidence: float  # mean word confidence, 0-100
+
+    def moved(self, dx: int, dy: int) -> OcrLine:
+        return OcrLine(
+            self.text, self.x + dx, self.y + dy, self.width, self.height, self.confidence
+        )
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return self.x + self.width / 2, self.y + self.height / 2
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def recognize(self, image: Image.Image) -> list[OcrLine]:
+        """Lines found in `image` (mode "L"), top to bottom."""
+        ...
+
+
+def _limit_threads() -> None:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+def find_tessdata(languages: str) -> Path:
+    """The tessdata directory holding every language in `languages` ("eng+deu")."""
+    wanted = [lang for lang in languages.split("+") if lang]
+    candidates = []
+    if os.environ.get("TESSDATA_PREFIX"):
+        prefix = Path(os.environ["TESSDATA_PREFIX"])
+        candidates += [prefix, prefix / "tessdata"]
+    candidates += [Path(c) for c in _TESSDATA_CANDIDATES]
+    seen_any: Path | None = None
+    for directory in candidates:
+        if not directory.is_dir():
+            continue
+        seen_any = seen_any or directory
+        if all((directory / f"{lang}.traineddata").exists() for lang in wanted):
+            return directory
+    if seen_any is None:
+        raise OcrUnavailable(
+            "tesseract's language data was not found. Install tesseract with English data "
+            "(Debian/Ubuntu: apt-get install tesseract-ocr tesseract-ocr-eng; macOS: brew "
+            "install tesseract) or set TESSDATA_PREFIX."
+        )
+    missing = [lang for lang in wanted if not (seen_any / f"{lang}.traineddata").exists()]
+    raise OcrUnavailable(
+        f"no tesseract data for OCR language(s) {', '.join(missing)} in {seen_any}. Install "
+        f"them (Debian/Ubuntu: apt-get install "
+        f"{' '.join('tesseract-ocr-' + m for m in missing)}) or change ocr.languages."
+    )
+
+
+def prepare(image: Image.Image) -> Image.Image:
+    """Grayscale, dark-on-light: tesseract 5 reads light-on-dark text poorly."""
+    gray = image if image.mode == "L" else image.convert("L")
+    if float(np.asarray(gray).mean()) < 110:
+        gray = ImageOps.invert(gray)
+    return gray
+
+
+def lines_from_tsv(rows: list[dict[str, Any]]) -> list[OcrLine]:
+    """Groups tesseract's word rows (level 5) into lines, dropping unreadable words."""
+    grouped: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        if int(row["level"]) != 5:
+            continue
+        text = str(row["text"]).strip()
+        conf = float(row["conf"])
+        if not text or conf < MIN_WORD_CONFIDENCE:
+            continue
+        key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
+        grouped.setdefault(key, []).append(row)
+    lines = []
+    for words in grouped.values():
+        left = min(int(w["left"]) for w in words)
+        top = min(int(w["top"]) for w in words)
+        right = max(int(w["left"]) + int(w["width"]) for w in words)
+        bottom = max(int(w["top"]) + int(w["height"]) for w in words)
+        lines.append(
+            OcrLine(
+                text=" ".join(str(w["text"]).strip() for w in words),
+                x=left,
+                y=top,
+                width=right - left,
+                height=bottom - top,
+                confidence=sum(float(w["conf"]) for w in words) / len(words),
+            )
+        )
+    lines.sort(key=lambda line: (line.y, line.x))
+    return lines
+
+
+def _parse_tsv(tsv: str) -> list[dict[str, Any]]:
+    header: list[str] | None = None
+    rows = []
+    for raw in tsv.splitlines():
+        cells = raw.split("\t")
+        if header is None and cells and cells[0] == "level":
+            header = cells
+            continue
+        if header is None:
+            # tesserocr's GetTSVText has no header line; its columns are fixed.
+            header = [
+                "level", "page_num", "block_num", "par_num", "line_num", "word_num",
+                "left", "top", "width", "height", "conf", "text",
+            ]  # fmt: skip
+        if len(cells) < len(header):
+            cells += [""] * (len(header) - len(cells))
+        rows.append(dict(zip(header, cells, strict=False)))
+    return rows
+
+
+class TesserocrEngine:
+    """libtesseract in-process. Use one instance per thread (a lock enforces it)."""
+
+    name = "tesserocr"
+
+    def __init__(self, languages: str = "eng") -> None:
+        _limit_threads()
+        try:
+            import tesserocr
+        except ImportError as exc:
+            raise OcrUnavailable(f"the tesserocr module cannot be loaded: {exc}") from exc
+        self._tessdata = find_tessdata(languages)
+        self._lock = threading.Lock()
+        try:
+            # tesserocr wants the directory with a trailing separator.
+            self._api = tesserocr.PyTessBaseAPI(
+                path=str(self._tessdata) + os.sep, lang=languages, psm=_PSM
+            )
+        except RuntimeError as exc:
+            raise OcrUnavailable(
+                f"tesseract could not load language(s) '{languages}' from {self._tessdata}: {exc}"
+            ) from exc
+
+    def recognize(self, image: Image.Image) -> list[OcrLine]:
+        with self._lock:
+            try:
+                self._api.SetImage(prepare(image))
+                tsv = self._api.GetTSVText(0)
+            except RuntimeError as exc:
+                raise OcrFailed(
+                    f"tesseract failed on a {image.width}x{image.height} image"
+                ) from exc
+            finally:
+                self._api.Clear()
+        return lines_from_tsv(_parse_tsv(tsv or ""))
+
+    def close(self) -> None:
+        with self._lock:
+            self._api.End()
+
+
+class PytesseractEngine:
+    """The `tesseract` command, one process per call; the fallback engine."""
+
+    name = "pytesseract"
+
+    def __init__(self, languages: str = "eng", timeout_s: float = 60.0) -> None:
+        _limit_threads()
+        if shutil.which("tesseract") is None:
+            raise OcrUnavailable(
+                "the 'tesseract' command is not installed (Debian/Ubuntu: apt-get install "
+                "tesseract-ocr tesseract-ocr-eng; macOS: brew install tesseract)."
+            )
+        self._tessdata = find_tessdata(languages)
+        self._languages = languages
+        self._timeout_s = timeout_s
+
+    def recognize(self, image: Image.Image) -> list[OcrLine]:
+        import pytesseract
+
+        try:
+            data = pytesseract.image_to_data(
+                prepare(image),
+                lang=self._languages,
+                config=f'--psm {_PSM} --tessdata-dir "{self._tessdata}"',
+                output_type=pytesseract.Output.DICT,
+                timeout=self._timeout_s,
+            )
+        except (RuntimeError, OSError, pytesseract.TesseractError) as exc:
+            raise OcrFailed(f"tesseract failed: {exc}") from exc
+        columns = list(data)
+        rows = [
+            dict(zip(columns, values, strict=True)) for values in zip(*data.values(), strict=True)
+        ]
+        return lines_from_tsv(rows)
+
+    def close(self) -> None:
+        pass
+
+
+def make_engine(name: str = "auto", languages: str = "eng") -> TesserocrEngine | PytesseractEngine:
+    """The configured engine; "auto" prefers tesserocr and falls back to the command."""
+    if name == "pytesseract":
+        return PytesseractEngine(languages)
+    try:
+        return TesserocrEngine(languages)
+    except OcrUnavailable as exc:
+        if name == "tesserocr":
+            raise
+        log.warning("in-process OCR unavailable (%s); using the tesseract command", exc.message)
+        return PytesseractEngine(languages)

@@ -1,0 +1,1 @@
+"""Frame -> OCR -> privacy -> rows -> resource and episodic memories, and the job queue."""

@@ -1,0 +1,113 @@
+"""The capture -> memory pipeline as one object: submit pictures, process the queue.
+
+The daemon, `capture --once`, `ingest` and the replay benchmark all go
+through this class, so an imported image meets exactly the privacy rules,
+change detection, OCR, redaction and memory building a captured one does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from mirix_desktop.capture.privacy import PrivacyFilter, Redactor
+from mirix_desktop.capture.screen import MonitorShot
+from mirix_desktop.capture.session import WindowInfo
+from mirix_desktop.config import Settings
+from mirix_desktop.memory.records import to_ms
+from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.ocr.engine import OcrEngine, make_engine
+from mirix_desktop.pipeline.jobs import ActivityJob, JobQueue
+from mirix_desktop.pipeline.memories import MemoryBuilder, resource_reader
+from mirix_desktop.pipeline.processor import JobProcessor, Processed
+from mirix_desktop.pipeline.submit import FrameSubmitter, SubmitResult
+
+log = logging.getLogger("mirix.pipeline")
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: MemoryStore,
+        settings: Settings,
+        engine_factory: Callable[[], OcrEngine] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.privacy = PrivacyFilter(
+            settings.privacy.exclude, use_defaults=settings.privacy.default_exclusions
+        )
+        self.redactor = Redactor(emails=settings.privacy.redact_emails)
+        self.submitter = FrameSubmitter(store, self.privacy, settings.capture)
+        reader = resource_reader(store.conn)
+
+        def locked_reader(thread: str) -> Any:
+            with store.lock:
+                return reader(thread)
+
+        self.builder = MemoryBuilder(self.privacy, settings.capture.episode_gap_s, locked_reader)
+        ocr = settings.ocr
+        self.processor = JobProcessor(
+            store,
+            engine_factory or (lambda: make_engine(ocr.engine, ocr.languages)),
+            self.redactor,
+            self.builder,
+        )
+        # Set when work is queued, so the OCR worker wakes at once.
+        self.work_ready = threading.Event()
+
+    # -- the capture side ---------------------------------------------------------
+    def submit(
+        self, shot: MonitorShot, windows: list[WindowInfo], at: datetime, source: str = "capture"
+    ) -> SubmitResult:
+        result = self.submitter.submit(shot, windows, at, source=source)
+        if result.state == "queued":
+            self.work_ready.set()
+        return result
+
+    def record_activity(self, state: str, window: WindowInfo | None, at: datetime) -> None:
+        """Queues an activity change (switch, stop, or a still-here heartbeat)."""
+        if window is not None and window.title:
+            window = WindowInfo(
+                window.app,
+                self.redactor.redact(window.title)[0],
+                window.rect,
+                window.active,
+                window.process,
+                window.url,
+            )
+        with self.store.transaction() as conn:
+            JobQueue.put(conn, ActivityJob(at, state, window), None, to_ms(at))
+        self.submitter.queue_depth += 1
+        self.work_ready.set()
+
+    # -- the OCR side -----------------------------------------------------------------
+    def process_next(self) -> Processed | None:
+        result = self.processor.process_next()
+        if result is not None:
+            with self.store.lock:
+                self.submitter.queue_depth = JobQueue.depth(self.store.conn)
+        return result
+
+    def drain(self, limit: int | None = None) -> list[Processed]:
+        """Processes queued jobs until none is left (or `limit` jobs)."""
+        done: list[Processed] = []
+        while limit is None or len(done) < limit:
+            result = self.process_next()
+            if result is None:
+                break
+            done.append(result)
+        return done
+
+    def queue_depth(self) -> int:
+        return self.submitter.queue_depth
+
+    def failed_jobs(self) -> int:
+        with self.store.lock:
+            return JobQueue.failed_count(self.store.conn)
+
+    def close(self) -> None:
+        self.processor.close()

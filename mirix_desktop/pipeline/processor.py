@@ -1,0 +1,238 @@
+"""The expensive half of the pipeline: a queued job in, OCR lines and memories out.
+
+For a frame job:
+1. the base state's lines carry forward: shifted by scroll moves, dropped
+   where a region is read again;
+2. each region is OCR'd, unless the very same pixels were read recently (a
+   blinking cursor, a window switched back and forth);
+3. secrets in the new lines are redacted before anything is kept;
+4. in one transaction: the new lines, the frame's state, the resource and
+   episode memories, and the job's deletion.
+States (the full text of a recent picture per monitor) live in memory only:
+after a restart the first frame is read whole, and nothing stored is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.capture.privacy import Redactor
+from mirix_desktop.errors import OcrFailed
+from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.ocr.engine import OcrEngine, OcrLine
+from mirix_desktop.pipeline.jobs import ActivityJob, FrameJob, JobQueue, QueuedJob
+from mirix_desktop.pipeline.memories import MemoryBuilder, MemoryUpdate
+
+log = logging.getLogger("mirix.pipeline.processor")
+
+_STATES = 32
+_OCR_CACHE = 256
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What one job produced."""
+
+    job_id: int
+    kind: str
+    frame_id: int | None = None
+    lines: tuple[OcrLine, ...] = ()  # the frame's whole text after this job
+    new_lines: int = 0
+    ocr_regions: int = 0
+    cached_regions: int = 0
+    memories: int = 0
+    error: str | None = None
+
+
+def carry_forward(
+    base: list[OcrLine], moves: list[tuple[Rect, int]], regions: list[Rect]
+) -> list[OcrLine]:
+    """The base picture's lines that still stand: scrolled ones shifted, re-read ones dropped."""
+    kept = []
+    for line in base:
+        box: Rect | None = Rect(line.x, line.y, line.width, line.height)
+        for rect, dy in moves:
+            assert box is not None
+            # `rect` is where the moved content is now; it came from `dy` lower.
+            if rect.moved(0, dy).intersects(box):
+                # A line that overlaps the scrolled area moves with it; its
+                # ends may stick out sideways (an unchanged margin, say).
+                moved = box.moved(0, -dy)
+                if moved.y < rect.y or moved.bottom > rect.bottom:
+                    box = None  # scrolled out of view
+                else:
+                    box, line = moved, line.moved(0, -dy)
+                break
+        if box is None or any(region.intersects(box) for region in regions):
+            continue
+        kept.append(line)
+    return kept
+
+
+class JobProcessor:
+    """Processes queued jobs in order. One instance, on one worker thread."""
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        engine_factory: Callable[[], OcrEngine],
+        redactor: Redactor,
+        builder: MemoryBuilder,
+    ) -> None:
+        self.store = store
+        self._engine_factory = engine_factory
+        self._engine: OcrEngine | None = None
+        self.redactor = redactor
+        self.builder = builder
+        self._states: OrderedDict[int, list[OcrLine]] = OrderedDict()
+        self._ocr_cache: OrderedDict[bytes, list[OcrLine]] = OrderedDict()
+        self.last_error: str | None = None
+        self.last_error_at: datetime | None = None
+
+    @property
+    def engine(self) -> OcrEngine:
+        if self._engine is None:
+            self._engine = self._engine_factory()
+        return self._engine
+
+    def process_next(self) -> Processed | None:
+        """Processes the oldest pending job; None when the queue is empty."""
+        with self.store.lock:
+            queued = JobQueue.next(self.store.conn)
+        if queued is None:
+            return None
+        try:
+            if isinstance(queued.job, ActivityJob):
+                return self._activity(queued, queued.job)
+            return self._frame(queued, queued.job)
+        except OcrFailed as exc:
+            return self._failed(queued, exc.message)
+
+    def _failed(self, queued: QueuedJob, error: str) -> Processed:
+        with self.store.transaction() as conn:
+            gave_up = JobQueue.fail(conn, queued.id, error)
+        self.last_error = f"OCR failed: {error}" + (" (gave up on that frame)" if gave_up else "")
+        log.warning("job %d: %s", queued.id, self.last_error)
+        return Processed(queued.id, "frame", error=self.last_error)
+
+    def _activity(self, queued: QueuedJob, job: ActivityJob) -> Processed:
+        updates = self.builder.activity(job.state, job.window, job.at)
+        written = self._write(queued.id, updates)
+        return Processed(queued.id, "activity", memories=written)
+
+    def _recognize(self, job: FrameJob) -> tuple[list[OcrLine], int]:
+        new_lines: list[OcrLine] = []
+        cached = 0
+        for crop in job.crops:
+            key = hashlib.blake2b(
+                crop.gray, digest_size=16, person=f"{crop.rect.width}x{crop.rect.height}".encode()
+            ).digest()
+            found = self._ocr_cache.get(key)
+            if found is None:
+                found = self.engine.recognize(crop.image())
+                self._ocr_cache[key] = found
+                while len(self._ocr_cache) > _OCR_CACHE:
+                    self._ocr_cache.popitem(last=False)
+            else:
+                cached += 1
+                self._ocr_cache.move_to_end(key)
+            new_lines.extend(line.moved(crop.rect.x, crop.rect.y) for line in found)
+        new_lines.sort(key=lambda line: (line.y, line.x))
+        return new_lines, cached
+
+    def _frame(self, queued: QueuedJob, job: FrameJob) -> Processed:
+        base = self._states.get(job.base_state) if job.base_state is not None else None
+        regions = [crop.rect for crop in job.crops]
+        carried = carry_forward(base or [], [(m.rect, m.dy) for m in job.moves], regions)
+        raw, cached = self._recognize(job)
+        texts, _count = self.redactor.redact_lines([line.text for line in raw])
+        new_lines = [
+            OcrLine(text, line.x, line.y, line.width, line.height, line.confidence)
+            for line, text in zip(raw, texts, strict=True)
+        ]
+        lines = sorted(carried + new_lines, key=lambda line: (line.y, line.x))
+        self._states[job.state_id] = lines
+        while len(self._states) > _STATES:
+            self._states.popitem(last=False)
+        redacted_windows = tuple(
+            type(w)(
+                w.app,
+                self.redactor.redact(w.title)[0] if w.title else w.title,
+                w.rect,
+                w.active,
+                w.process,
+                w.url,
+            )
+            for w in job.windows
+        )
+        updates = self.builder.frame(
+            redacted_windows,
+            lines,
+            new_lines,
+            job.captured_at,
+            job.frame_id,
+            (job.monitor_rect.width, job.monitor_rect.height),
+        )
+        written = self._write(queued.id, updates, job.frame_id, new_lines)
+        return Processed(
+            queued.id,
+            "frame",
+            frame_id=job.frame_id,
+            lines=tuple(lines),
+            new_lines=len(new_lines),
+            ocr_regions=len(job.crops) - cached,
+            cached_regions=cached,
+            memories=written,
+        )
+
+    def _write(
+        self,
+        job_id: int,
+        updates: list[MemoryUpdate],
+        frame_id: int | None = None,
+        new_lines: list[OcrLine] | None = None,
+    ) -> int:
+        prepared = self.store.prepare([u.memory for u in updates]) if updates else []
+        with self.store.transaction() as conn:
+            if frame_id is not None:
+                conn.executemany(
+                    "INSERT INTO ocr_lines (frame_id, line_no, text, x, y, width, height, "
+                    "confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (frame_id, n, ln.text, ln.x, ln.y, ln.width, ln.height, ln.confidence)
+                        for n, ln in enumerate(new_lines or [])
+                    ],
+                )
+                conn.execute("UPDATE frames SET ocr_state = 'done' WHERE id = ?", (frame_id,))
+            ids = (
+                self.store.write_prepared(conn, prepared, [u.memory_id for u in updates])
+                if prepared
+                else []
+            )
+            JobQueue.done(conn, job_id)
+        MemoryBuilder.apply_ids(updates, ids)
+        return len(ids)
+
+    def flush(self, at: datetime | None = None) -> int:
+        """Writes the open episode (at shutdown); returns the memories written."""
+        updates = self.builder.close_episode(at)
+        if not updates:
+            return 0
+        prepared = self.store.prepare([u.memory for u in updates])
+        with self.store.transaction() as conn:
+            ids = self.store.write_prepared(conn, prepared, [u.memory_id for u in updates])
+        MemoryBuilder.apply_ids(updates, ids)
+        return len(ids)
+
+    def close(self) -> None:
+        engine = self._engine
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+        self._engine = None

@@ -1,0 +1,233 @@
+"""The cheap half of the pipeline: a monitor's picture in, a frame row and an OCR job out.
+
+Runs on the capture thread every tick, so it must cost milliseconds when
+nothing changed. In order:
+1. excluded windows (password managers, private browsing, the user's rules)
+   are painted black and dropped from the window list, before anything else
+   looks at the pixels, so their text never reaches OCR or the store;
+2. the change tracker plans what to read; an unchanged picture stops here;
+3. when OCR is behind, only keyframes go on (a window switch, or one every
+   `keyframe_interval_s`); the next keyframe is diffed against the last frame
+   actually sent, so text on screen in between is still read;
+4. the frame row (with a small thumbnail) and its job are written in one
+   transaction, and the plan becomes the tracker's new base.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+from mirix_desktop.capture.changes import ChangePlan, ChangeTracker, Pixels
+from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.capture.privacy import PrivacyFilter
+from mirix_desktop.capture.screen import MonitorShot
+from mirix_desktop.capture.session import WindowInfo
+from mirix_desktop.config import CaptureSettings
+from mirix_desktop.memory.records import to_ms
+from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.pipeline.jobs import Crop, FrameJob, JobQueue
+
+log = logging.getLogger("mirix.pipeline.submit")
+
+SubmitState = Literal["unchanged", "queued", "deferred", "skipped"]
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    state: SubmitState
+    frame_id: int | None = None
+    regions: int = 0
+    reason: str | None = None
+
+
+def window_key(window: WindowInfo | None) -> tuple[str | None, str | None]:
+    return (None, None) if window is None else (window.app, window.title)
+
+
+def on_monitor(windows: list[WindowInfo], monitor: Rect) -> list[WindowInfo]:
+    """Windows that show on `monitor`, with rects in the monitor's own coordinates."""
+    shown = []
+    for window in windows:
+        if window.rect is None:
+            shown.append(window)
+            continue
+        visible = window.rect.intersection(monitor)
+        if visible is None:
+            continue
+        rect = window.rect.moved(-monitor.x, -monitor.y)
+        shown.append(
+            WindowInfo(window.app, window.title, rect, window.active, window.process, window.url)
+        )
+    return shown
+
+
+def _gray(pixels: Pixels, rect: Rect) -> bytes:
+    crop = pixels[rect.y : rect.bottom, rect.x : rect.right, :3].astype(np.uint16)
+    gray = (crop[..., 0] * 29 + crop[..., 1] * 150 + crop[..., 2] * 77) >> 8
+    return gray.astype(np.uint8).tobytes()
+
+
+def thumbnail(pixels: Pixels, width: int) -> bytes:
+    """A small JPEG of the (already masked) picture; at 320 px wide text is not legible."""
+    height, full_width = pixels.shape[:2]
+    image = Image.frombuffer("RGBA", (full_width, height), np.ascontiguousarray(pixels))
+    factor = max(1, full_width // width)
+    small = image.reduce(factor) if factor > 1 else image
+    target = (width, max(1, round(height * width / full_width)))
+    small = small.resize(target, Image.Resampling.BILINEAR)
+    # mss gives BGRA: swap to RGB while dropping alpha.
+    blue, green, red, _alpha = small.split()
+    out = io.BytesIO()
+    Image.merge("RGB", (red, green, blue)).save(out, format="JPEG", quality=60)
+    return out.getvalue()
+
+
+class FrameSubmitter:
+    """Plans and queues changed frames; one tracker per monitor."""
+
+    def __init__(
+        self, store: MemoryStore, privacy: PrivacyFilter, settings: CaptureSettings
+    ) -> None:
+        self.store = store
+        self.privacy = privacy
+        self.settings = settings
+        self._trackers: dict[int, ChangeTracker] = {}
+        self._last_sent_key: dict[int, tuple[str | None, str | None]] = {}
+        self._last_sent_at: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+        with store.lock:
+            self.queue_depth = JobQueue.depth(store.conn)
+        self.degraded = False
+
+    def reset(self) -> None:
+        """Forgets earlier pictures (after a pause, a display change): the next is read whole."""
+        with self._lock:
+            for tracker in self._trackers.values():
+                tracker.reset()
+
+    def visible_windows(self, windows: list[WindowInfo]) -> tuple[list[WindowInfo], list[Rect]]:
+        """(windows kept, rects to black out): excluded windows are dropped and masked."""
+        kept, masked = [], []
+        for window in windows:
+            if self.privacy.excluded(window.app, window.title, window.url) or (
+                window.process and self.privacy.excluded(window.process, None, None)
+            ):
+                if window.rect is not None:
+                    masked.append(window.rect)
+                continue
+            kept.append(window)
+        return kept, masked
+
+    def submit(
+        self,
+        shot: MonitorShot,
+        windows: list[WindowInfo],
+        at: datetime,
+        *,
+        source: str = "capture",
+    ) -> SubmitResult:
+        with self._lock:
+            return self._submit(shot, windows, at, source)
+
+    def _submit(
+        self, shot: MonitorShot, windows: list[WindowInfo], at: datetime, source: str
+    ) -> SubmitResult:
+        kept, masked = self.visible_windows(windows)
+        pixels = _masked(shot.pixels, masked, shot.rect)
+        tracker = self._trackers.setdefault(shot.monitor, ChangeTracker())
+        plan = tracker.plan(pixels)
+        if plan is None:
+            return SubmitResult("unchanged")
+        local_windows = on_monitor(kept, shot.rect)
+        active = next((w for w in local_windows if w.active), None)
+        if self.queue_depth >= self.settings.max_queue:
+            self.degraded = True
+            return SubmitResult(
+                "skipped", reason=f"OCR is behind: {self.queue_depth} frames are waiting"
+            )
+        if self.queue_depth >= self.settings.keyframe_queue:
+            self.degraded = True
+            last_at = self._last_sent_at.get(shot.monitor)
+            switched = window_key(active) != self._last_sent_key.get(shot.monitor)
+            due = last_at is None or (
+                (at - last_at).total_seconds() >= self.settings.keyframe_interval_s
+            )
+            if not (switched or due):
+                return SubmitResult("deferred", reason="OCR is behind: keyframes only")
+        else:
+            self.degraded = False
+        frame_id = self._write(shot, pixels, plan, local_windows, active, at, source)
+        tracker.commit(plan, pixels)
+        self._last_sent_key[shot.monitor] = window_key(active)
+        self._last_sent_at[shot.monitor] = at
+        return SubmitResult("queued", frame_id=frame_id, regions=len(plan.regions))
+
+    def _write(
+        self,
+        shot: MonitorShot,
+        pixels: Pixels,
+        plan: ChangePlan,
+        windows: list[WindowInfo],
+        active: WindowInfo | None,
+        at: datetime,
+        source: str,
+    ) -> int:
+        crops = tuple(Crop(rect, _gray(pixels, rect)) for rect in plan.regions)
+        thumb = thumbnail(pixels, self.settings.thumbnail_width)
+        if self.settings.thumbnail_width <= 0:
+            thumb = b""
+        shown = active or (windows[0] if windows else None)
+        height, width = pixels.shape[:2]
+        job = FrameJob(
+            captured_at=at,
+            monitor=shot.monitor,
+            monitor_rect=shot.rect,
+            windows=tuple(windows),
+            state_id=plan.state_id,
+            base_state=plan.base_state,
+            moves=plan.moves,
+            crops=crops,
+            source=source,
+        )
+        with self.store.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO frames (captured_at, monitor, app, window_title, url, image_hash, "
+                "width, height, thumbnail, ocr_state, changed_share) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+                (
+                    to_ms(at),
+                    shot.monitor,
+                    shown.app if shown else None,
+                    shown.title if shown else None,
+                    shown.url if shown else None,
+                    f"{int(plan.signature.tiles.sum()):016x}",
+                    width,
+                    height,
+                    thumb or None,
+                    plan.changed_share,
+                ),
+            )
+            frame_id = int(cursor.lastrowid)
+            JobQueue.put(conn, job, frame_id, to_ms(at))
+        self.queue_depth += 1
+        return frame_id
+
+
+def _masked(pixels: Pixels, rects: list[Rect], monitor: Rect) -> Pixels:
+    local = [r.moved(-monitor.x, -monitor.y) for r in rects]
+    bounds = Rect(0, 0, pixels.shape[1], pixels.shape[0])
+    visible = [clip for r in local if (clip := r.clipped(bounds)) is not None]
+    if not visible:
+        return pixels
+    out = pixels.copy()
+    for rect in visible:
+        out[rect.y : rect.bottom, rect.x : rect.right] = 0
+    return out
