@@ -50,6 +50,22 @@ class Rect:
         x, y = min(self.x, other.x), min(self.y, other.y)
         return Rect(x, y, max(self.right, other.right) - x, max(self.bottom, other.bottom) - y)
 
+    def subtract(self, other: Rect) -> list[Rect]:
+        """The parts of this rectangle outside `other` (at most four)."""
+        cut = self.intersection(other)
+        if cut is None:
+            return [self]
+        parts = []
+        if cut.y > self.y:
+            parts.append(Rect(self.x, self.y, self.width, cut.y - self.y))
+        if cut.bottom < self.bottom:
+            parts.append(Rect(self.x, cut.bottom, self.width, self.bottom - cut.bottom))
+        if cut.x > self.x:
+            parts.append(Rect(self.x, cut.y, cut.x - self.x, cut.height))
+        if cut.right < self.right:
+            parts.append(Rect(cut.right, cut.y, self.right - cut.right, cut.height))
+        return parts
+
     def moved(self, dx: int, dy: int) -> Rect:
         return Rect(self.x + dx, self.y + dy, self.width, self.height)
 

@@ -412,7 +412,7 @@ def _redact_labelled(line: str) -> tuple[str, int]:
 
 # Every kind in `_TOKENS` contains one of these literally; keep them in step.
 _TOKEN_HINTS = (
-    "AKIA", "hp_", "ho_", "hu_", "hs_", "hr_", "github_pat_", "k_live_", "k_test_",
+    "AKIA", "ASIA", "hp_", "ho_", "hu_", "hs_", "hr_", "github_pat_", "k_live_", "k_test_",
     "sk-", "xox", "hooks.slack.com", "AIza", "eyJ",
 )  # fmt: skip
 _LABEL_HINTS = ("pass", "pwd", "pin", "secret", "key", "token")

@@ -57,9 +57,17 @@ def cli(ctx: click.Context, data_dir: Path | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from mirix_desktop.cli import memory_commands, run_command, search_command
+    from mirix_desktop.cli import capture_commands, memory_commands, run_command, search_command
 
     cli.add_command(search_command.search)
+    for command in (
+        capture_commands.ingest,
+        capture_commands.capture,
+        capture_commands.pause,
+        capture_commands.resume,
+        capture_commands.status,
+    ):
+        cli.add_command(command)
     cli.add_command(memory_commands.memory)
     cli.add_command(run_command.run)
 

@@ -100,14 +100,26 @@ def secure_keyring() -> Any | None:
     return backend if acceptable(backend) else None
 
 
-def _write_keyinfo(path: Path, info: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(info, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def _write_keyinfo(path: Path, info: dict[str, Any], *, new: bool = False) -> None:
+    """Writes the key info atomically; with `new`, FileExistsError if another process won.
+
+    Two processes may create the same store at once (the daemon and a first
+    search): only one key may be recorded, so creation links the finished
+    file into place, which fails if the other got there first.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(info, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if new:
+            os.link(tmp, path)
+        else:
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _read_keyinfo(path: Path, store_path: Path) -> dict[str, Any]:
@@ -197,5 +209,16 @@ def create_key(store_path: Path, source: KeySource) -> tuple[bytes, KeyMode]:
         }
         mode = "passphrase"
     info["check"] = _check_value(key)
-    _write_keyinfo(keyinfo_path(store_path), info)
+    try:
+        _write_keyinfo(keyinfo_path(store_path), info, new=True)
+    except FileExistsError:
+        # Another process created the store meanwhile: use its key.
+        if mode == "keyring" and backend is not None:
+            backend.delete_password(KEYRING_SERVICE, info["keyring_user"])
+        return unlock_key(store_path, source), _recorded_mode(store_path)
     return key, mode
+
+
+def _recorded_mode(store_path: Path) -> KeyMode:
+    mode = _read_keyinfo(keyinfo_path(store_path), store_path).get("mode")
+    return "keyring" if mode == "keyring" else "passphrase"

@@ -158,11 +158,12 @@ def m004_capture_queue(conn: Any) -> None:
             created_at  INTEGER NOT NULL,
             attempts    INTEGER NOT NULL DEFAULT 0,
             failed      INTEGER NOT NULL DEFAULT 0,  -- 1: gave up after repeated errors
-            last_error  TEXT
+            last_error  TEXT,
+            owner       INTEGER  -- pid of an `ingest`/`capture --once`; NULL: the daemon's
         )
         """
     )
-    conn.execute("CREATE INDEX capture_jobs_pending ON capture_jobs (failed, id)")
+    conn.execute("CREATE INDEX capture_jobs_pending ON capture_jobs (failed, owner, id)")
     # 'queued' until OCR has read the frame, then 'done' (or 'failed').
     conn.execute("ALTER TABLE frames ADD COLUMN ocr_state TEXT NOT NULL DEFAULT 'done'")
     conn.execute("ALTER TABLE frames ADD COLUMN changed_share REAL")
@@ -205,6 +206,12 @@ def migrate(conn: Any, path: Path, upto: int | None = None) -> list[str]:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process may have applied it while this one waited.
+            if conn.execute(
+                "SELECT 1 FROM _migrations WHERE name = ?", (migration.__name__,)
+            ).fetchone():
+                conn.execute("COMMIT")
+                continue
             migration(conn)
             conn.execute(
                 "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",

@@ -179,19 +179,28 @@ class JobQueue:
     """Queue operations; every call runs inside the caller's transaction (`conn`)."""
 
     @staticmethod
-    def put(conn: Any, job: FrameJob | ActivityJob, frame_id: int | None, now_ms: int) -> int:
+    def put(
+        conn: Any,
+        job: FrameJob | ActivityJob,
+        frame_id: int | None,
+        now_ms: int,
+        owner: int | None = None,
+    ) -> int:
         kind, payload = encode(job)
         cursor = conn.execute(
-            "INSERT INTO capture_jobs (kind, frame_id, payload, created_at) VALUES (?, ?, ?, ?)",
-            (kind, frame_id, payload, now_ms),
+            "INSERT INTO capture_jobs (kind, frame_id, payload, created_at, owner) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (kind, frame_id, payload, now_ms, owner),
         )
         return int(cursor.lastrowid)
 
     @staticmethod
-    def next(conn: Any) -> QueuedJob | None:
+    def next(conn: Any, owner: int | None = None) -> QueuedJob | None:
+        """The oldest pending job of `owner` (None: the daemon's)."""
         row = conn.execute(
             "SELECT id, kind, frame_id, payload, attempts FROM capture_jobs "
-            "WHERE failed = 0 ORDER BY id LIMIT 1"
+            "WHERE failed = 0 AND owner IS ? ORDER BY id LIMIT 1",
+            (owner,),
         ).fetchone()
         if row is None:
             return None
@@ -200,7 +209,7 @@ class JobQueue:
             job = decode(kind, bytes(payload), frame_id)
         except (ValueError, KeyError, TypeError, zlib.error, struct.error) as exc:
             JobQueue.fail(conn, job_id, f"unreadable job: {exc}", give_up=True)
-            return JobQueue.next(conn)
+            return JobQueue.next(conn, owner)
         return QueuedJob(job_id, attempts, job)
 
     @staticmethod
@@ -228,8 +237,24 @@ class JobQueue:
         return failed
 
     @staticmethod
-    def depth(conn: Any) -> int:
-        return int(conn.execute("SELECT count(*) FROM capture_jobs WHERE failed = 0").fetchone()[0])
+    def depth(conn: Any, owner: int | None = None) -> int:
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM capture_jobs WHERE failed = 0 AND owner IS ?", (owner,)
+            ).fetchone()[0]
+        )
+
+    @staticmethod
+    def adopt_orphans(conn: Any, alive: Any) -> int:
+        """Hands the jobs of `ingest` runs that died to the daemon; returns how many."""
+        rows = conn.execute("SELECT DISTINCT owner FROM capture_jobs WHERE owner IS NOT NULL")
+        adopted = 0
+        for owner in [row[0] for row in rows]:
+            if not alive(owner):
+                adopted += conn.execute(
+                    "UPDATE capture_jobs SET owner = NULL WHERE owner = ?", (owner,)
+                ).rowcount
+        return adopted
 
     @staticmethod
     def failed_count(conn: Any) -> int:

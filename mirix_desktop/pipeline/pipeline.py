@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mirix_desktop.capture.privacy import PrivacyFilter, Redactor
+from mirix_desktop.capture.privacy import Exclusion, PrivacyFilter, Redactor
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.config import Settings
@@ -34,14 +34,19 @@ class Pipeline:
         store: MemoryStore,
         settings: Settings,
         engine_factory: Callable[[], OcrEngine] | None = None,
+        *,
+        owner: int | None = None,
     ) -> None:
+        # `owner`: the pid of a one-off run (ingest, capture --once), which
+        # processes only its own jobs; None for the daemon.
         self.store = store
+        self.owner = owner
         self.settings = settings
         self.privacy = PrivacyFilter(
             settings.privacy.exclude, use_defaults=settings.privacy.default_exclusions
         )
         self.redactor = Redactor(emails=settings.privacy.redact_emails)
-        self.submitter = FrameSubmitter(store, self.privacy, settings.capture)
+        self.submitter = FrameSubmitter(store, self.privacy, settings.capture, owner)
         reader = resource_reader(store.conn)
 
         def locked_reader(thread: str) -> Any:
@@ -55,6 +60,7 @@ class Pipeline:
             engine_factory or (lambda: make_engine(ocr.engine, ocr.languages)),
             self.redactor,
             self.builder,
+            owner,
         )
         # Set when work is queued, so the OCR worker wakes at once.
         self.work_ready = threading.Event()
@@ -80,7 +86,7 @@ class Pipeline:
                 window.url,
             )
         with self.store.transaction() as conn:
-            JobQueue.put(conn, ActivityJob(at, state, window), None, to_ms(at))
+            JobQueue.put(conn, ActivityJob(at, state, window), None, to_ms(at), self.owner)
         self.submitter.queue_depth += 1
         self.work_ready.set()
 
@@ -89,7 +95,7 @@ class Pipeline:
         result = self.processor.process_next()
         if result is not None:
             with self.store.lock:
-                self.submitter.queue_depth = JobQueue.depth(self.store.conn)
+                self.submitter.queue_depth = JobQueue.depth(self.store.conn, self.owner)
         return result
 
     def drain(self, limit: int | None = None) -> list[Processed]:
@@ -101,6 +107,15 @@ class Pipeline:
                 break
             done.append(result)
         return done
+
+    def active_exclusion(self, window: WindowInfo | None) -> Exclusion | None:
+        """Why the active window must not be captured, if it must not."""
+        if window is None:
+            return None
+        exclusion = self.privacy.excluded(window.app, window.title, window.url)
+        if exclusion is None and window.process:
+            exclusion = self.privacy.excluded(window.process, None, None)
+        return exclusion
 
     def queue_depth(self) -> int:
         return self.submitter.queue_depth

@@ -84,8 +84,10 @@ class JobProcessor:
         engine_factory: Callable[[], OcrEngine],
         redactor: Redactor,
         builder: MemoryBuilder,
+        owner: int | None = None,
     ) -> None:
         self.store = store
+        self.owner = owner
         self._engine_factory = engine_factory
         self._engine: OcrEngine | None = None
         self.redactor = redactor
@@ -104,7 +106,7 @@ class JobProcessor:
     def process_next(self) -> Processed | None:
         """Processes the oldest pending job; None when the queue is empty."""
         with self.store.lock:
-            queued = JobQueue.next(self.store.conn)
+            queued = JobQueue.next(self.store.conn, self.owner)
         if queued is None:
             return None
         try:

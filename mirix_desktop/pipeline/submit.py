@@ -94,9 +94,14 @@ class FrameSubmitter:
     """Plans and queues changed frames; one tracker per monitor."""
 
     def __init__(
-        self, store: MemoryStore, privacy: PrivacyFilter, settings: CaptureSettings
+        self,
+        store: MemoryStore,
+        privacy: PrivacyFilter,
+        settings: CaptureSettings,
+        owner: int | None = None,
     ) -> None:
         self.store = store
+        self.owner = owner
         self.privacy = privacy
         self.settings = settings
         self._trackers: dict[int, ChangeTracker] = {}
@@ -104,7 +109,7 @@ class FrameSubmitter:
         self._last_sent_at: dict[int, datetime] = {}
         self._lock = threading.Lock()
         with store.lock:
-            self.queue_depth = JobQueue.depth(store.conn)
+            self.queue_depth = JobQueue.depth(store.conn, owner)
         self.degraded = False
 
     def reset(self) -> None:
@@ -115,15 +120,24 @@ class FrameSubmitter:
 
     def visible_windows(self, windows: list[WindowInfo]) -> tuple[list[WindowInfo], list[Rect]]:
         """(windows kept, rects to black out): excluded windows are dropped and masked."""
-        kept, masked = [], []
+        kept: list[WindowInfo] = []
+        masked: list[Rect] = []
+        above: list[Rect] = []  # windows are top-most first
         for window in windows:
             if self.privacy.excluded(window.app, window.title, window.url) or (
                 window.process and self.privacy.excluded(window.process, None, None)
             ):
                 if window.rect is not None:
-                    masked.append(window.rect)
-                continue
-            kept.append(window)
+                    # Only the visible part: blacking out the whole rect would
+                    # also hide the windows in front of it.
+                    parts = [window.rect]
+                    for cover in above:
+                        parts = [piece for part in parts for piece in part.subtract(cover)]
+                    masked.extend(parts)
+            else:
+                kept.append(window)
+            if window.rect is not None:
+                above.append(window.rect)
         return kept, masked
 
     def submit(
@@ -216,7 +230,7 @@ class FrameSubmitter:
                 ),
             )
             frame_id = int(cursor.lastrowid)
-            JobQueue.put(conn, job, frame_id, to_ms(at))
+            JobQueue.put(conn, job, frame_id, to_ms(at), self.owner)
         self.queue_depth += 1
         return frame_id
 

@@ -142,10 +142,3 @@ def test_bad_config_file_is_reported(data_dir: Path) -> None:
     (data_dir / "config.toml").write_text("[search]\nlimit = 3\n")
     result = run(data_dir, "memory", "list")
     assert result.exit_code == 2 and "search.limit" in result.output
-
-
-def test_run_prepares_the_store(data_dir: Path) -> None:
-    result = run(data_dir, "run")
-    assert result.exit_code == 0, result.output
-    assert "SQLCipher" in result.output and "key: passphrase" in result.output
-    assert (data_dir / "mirix.db").exists()

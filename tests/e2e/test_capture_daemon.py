@@ -1,0 +1,257 @@
+"""The real daemon under a private X display: real windows in, searchable memories out.
+
+One display and one daemon (`mirix-desktop run --no-ui` as a subprocess, the
+default 2 s interval) serve the whole module; each test puts its own windows
+in front of it and searches the daemon's store from this process, with the
+same passphrase, while the daemon keeps running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mirix_desktop.memory.embedder import StaticEmbedder
+from mirix_desktop.memory.keys import KeySource
+from mirix_desktop.memory.records import MemoryRecord
+from mirix_desktop.memory.search import SearchEngine, SearchQuery
+from mirix_desktop.memory.store import MemoryStore
+from tests.conftest import MODELS_DIR, REPO
+from tests.helpers.text_window import TextWindow
+from tests.helpers.xdisplay import XDisplay, xvfb_display
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("Xvfb") is None, reason="Xvfb is not installed (apt install xvfb)"
+)
+
+PASSPHRASE = "e2e passphrase"
+# Generous: OCR of a first full frame takes about a second on these machines.
+FOUND_WITHIN_S = 30.0
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.5)
+
+
+@dataclass
+class RunningDaemon:
+    display: XDisplay
+    data_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mirix_desktop", *args],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def status(self) -> dict[str, Any]:
+        result = self.cli("status", "--json")
+        assert result.returncode == 0, result.stderr
+        status: dict[str, Any] = json.loads(result.stdout)
+        return status
+
+    def wait_state(self, state: str) -> dict[str, Any]:
+        def reached() -> dict[str, Any] | None:
+            status = self.status()
+            return status if status["state"] == state else None
+
+        found: dict[str, Any] = wait_for(reached, 20, f"daemon state {state!r}")
+        return found
+
+    def search(self, text: str, store: MemoryStore, containing: str) -> list[MemoryRecord]:
+        """Hits for `text` (best first) whose text contains `containing`.
+
+        Vector search always returns the nearest memories, so "found" means
+        a hit that really holds the words.
+        """
+        result = SearchEngine(store).search(SearchQuery(text=text))
+        records = [result.records[hit.id] for hit in result.hits]
+        return [r for r in records if containing in f"{r.title}\n{r.body}"]
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+    data_dir = tmp_path_factory.mktemp("daemon-data")
+    with xvfb_display() as display:
+        env = dict(display.env)
+        for name in list(env):
+            if name.startswith("MIRIX_"):
+                del env[name]
+        env.update(
+            MIRIX_DATA_DIR=str(data_dir),
+            MIRIX_PASSPHRASE=PASSPHRASE,
+            MIRIX_MODELS_DIR=str(MODELS_DIR),
+            HOME=str(data_dir / "home"),
+            PYTHONPATH=str(REPO),
+        )
+        log = data_dir / "daemon.out"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mirix_desktop", "-v", "run", "--no-ui"],
+                env=env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        running = RunningDaemon(display, data_dir, env, process, log)
+        try:
+            running.wait_state("capturing")
+            yield running
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        assert process.returncode == 0, log.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture
+def store(daemon: RunningDaemon, embedder: StaticEmbedder) -> Iterator[MemoryStore]:
+    opened = MemoryStore.open(
+        daemon.data_dir / "mirix.db", KeySource(passphrase=PASSPHRASE), embedder
+    )
+    yield opened
+    opened.close()
+
+
+def test_text_in_a_window_is_found_with_its_app_and_title(
+    daemon: RunningDaemon, store: MemoryStore
+) -> None:
+    text = (
+        "Quarterly revenue for the Zanzibar expedition rose sharply\n"
+        "The marmalade pipeline needs a review by Thursday afternoon\n"
+    )
+    with TextWindow(daemon.display, "Budget notes - Mousepad", "mousepad", text):
+        hits = wait_for(
+            lambda: daemon.search("Zanzibar marmalade", store, "Zanzibar"),
+            FOUND_WITHIN_S,
+            "the window's text in search",
+        )
+    top = hits[0]
+    assert top.app == "mousepad"
+    assert "Budget notes" in (top.title or "")
+    assert "Zanzibar expedition" in top.body
+    kinds = {hit.type.value for hit in hits}
+    assert {"resource", "episodic"} <= kinds
+    status = daemon.status()
+    assert status["state"] == "capturing"
+    assert status["frames_today"] >= 1
+
+
+def test_secrets_on_screen_are_redacted(daemon: RunningDaemon, store: MemoryStore) -> None:
+    text = (
+        "Payment card for the Okapi conference booking\n"
+        "Visa 4111 1111 1111 1111 expires 12/29\n"
+        "password: hunter2swordfish\n"
+    )
+    with TextWindow(daemon.display, "Booking - Mousepad", "mousepad", text):
+        hits = wait_for(
+            lambda: daemon.search("Okapi conference booking", store, "Okapi"),
+            FOUND_WITHIN_S,
+            "the booking text in search",
+        )
+    body = hits[0].body
+    assert "[REDACTED]" in body
+    assert "4111" not in body
+    assert "hunter2swordfish" not in body
+    assert daemon.search("hunter2swordfish", store, "hunter2") == []
+    rows = store.conn.execute("SELECT text FROM ocr_lines").fetchall()
+    assert rows and not any("hunter2swordfish" in r[0] or "4111 1111" in r[0] for r in rows)
+
+
+def _all_text(store: MemoryStore) -> str:
+    """Every text value in every table of the decrypted store."""
+    chunks = []
+    tables = [r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for table in tables:
+        if table.startswith(("memory_vec", "memory_fts_")) or table == "memory_vectors":
+            continue
+        for row in store.conn.execute(f'SELECT * FROM "{table}"'):
+            chunks.extend(str(v) for v in row if isinstance(v, str))
+    return "\n".join(chunks)
+
+
+def test_an_excluded_window_is_never_stored(daemon: RunningDaemon, store: MemoryStore) -> None:
+    secret = "Wombat vault combination seventeen"
+    with TextWindow(daemon.display, "Passwords.kdbx - KeePassXC", "KeePassXC", secret):
+        status = daemon.wait_state("excluded")
+        assert "password manager" in status["reason"]
+        assert "Passwords.kdbx" not in status["reason"]
+        # A normal window on top: captured, while the vault stays open beneath.
+        cover = "Harbour timetable for the Quokka ferry service\n"
+        with TextWindow(daemon.display, "Ferry times - Mousepad", "mousepad", cover):
+            wait_for(
+                lambda: daemon.search("Quokka ferry timetable", store, "Quokka"),
+                FOUND_WITHIN_S,
+                "the covering window's text",
+            )
+    assert daemon.search("Wombat vault combination", store, "Wombat") == []
+    everything = _all_text(store)
+    assert "Wombat" not in everything
+    assert "Passwords.kdbx" not in everything
+    assert "KeePassXC" not in everything
+    for path in daemon.data_dir.iterdir():
+        if path.is_file():
+            assert b"Wombat" not in path.read_bytes(), path
+
+
+def test_pause_stops_capture_until_resumed(daemon: RunningDaemon, store: MemoryStore) -> None:
+    paused = daemon.cli("pause", "--for", "10m")
+    assert paused.returncode == 0, paused.stderr
+    assert "paused until" in paused.stdout
+    status = daemon.wait_state("paused")
+    assert status["paused_until"]
+    text = "Marsupial inventory for the Tasmanian depot\n"
+    with TextWindow(daemon.display, "Inventory - Mousepad", "mousepad", text):
+        # Several capture intervals with the text on screen.
+        time.sleep(6)
+        assert daemon.search("Marsupial inventory Tasmanian", store, "Marsupial") == []
+        assert daemon.cli("resume").returncode == 0
+        daemon.wait_state("capturing")
+        wait_for(
+            lambda: daemon.search("Marsupial inventory Tasmanian", store, "Marsupial"),
+            FOUND_WITHIN_S,
+            "the text after resume",
+        )
+
+
+def test_display_loss_is_reported_and_capture_recovers_state(daemon: RunningDaemon) -> None:
+    # Stays last in the module: it stops the display under the daemon.
+    daemon.display.stop()
+    status = daemon.wait_state("display unavailable")
+    assert status["last_error"]
+    assert daemon.process.poll() is None, "the daemon must keep running"
+
+
+def test_daemon_log_has_no_screen_text(daemon: RunningDaemon) -> None:
+    log = daemon.log.read_text(errors="replace")
+    for word in ("Zanzibar", "Okapi", "Wombat", "hunter2", "Quokka"):
+        assert word not in log
+    assert os.environ.get("MIRIX_PASSPHRASE") is None
