@@ -40,8 +40,13 @@ CACHED_STATES = 8
 FULL_FRAME_SHARE = 0.6
 # Widening a region: rows searched for a blank row, and the blank gap that
 # ends a line of text (wider than a space between words).
-_MAX_VERTICAL_GROWTH = 48
+_MAX_VERTICAL_GROWTH = 20
 _WORD_GAP = 24
+# Regions overlapping by more than this share of the smaller are read as one;
+# lesser overlaps are read apart and their duplicate lines dropped.
+_MERGE_SHARE = 0.5
+# An older picture is the base only if it matches this share of tiles more.
+_CLEARLY_CLOSER = 0.1
 # A scroll needs this many content rows agreeing on one shift.
 _MIN_SCROLL_VOTES = 4
 _MIN_SCROLL_HEIGHT = 96
@@ -50,6 +55,7 @@ Pixels = npt.NDArray[np.uint8]
 Hashes = npt.NDArray[np.uint64]
 
 _RNG = np.random.default_rng(0x6D697269)
+_EMPTY: Hashes = np.zeros((0, 0), dtype=np.uint64)
 _MAX_WIDTH = 16384
 
 
@@ -80,6 +86,8 @@ class Signature:
     tiles: Hashes
     width: int
     height: int
+    # Per pixel row, one hash per tile-wide chunk: what scroll detection compares.
+    row_chunks: Hashes = field(repr=False, compare=False, default_factory=lambda: _EMPTY)
 
     def same_shape(self, other: Signature) -> bool:
         return (self.width, self.height) == (other.width, other.height)
@@ -96,7 +104,7 @@ def signature(pixels: Pixels, tile: int = TILE) -> Signature:
     weights = _TILE_WEIGHTS if tile == TILE else _odd_weights(tile)
     row_chunks = (words.reshape(rows * tile, cols, tile).astype(np.uint64) * weights).sum(axis=2)
     tiles = (row_chunks.reshape(rows, tile, cols) * weights[None, :, None]).sum(axis=1)
-    return Signature(tiles=tiles, width=width, height=height)
+    return Signature(tiles=tiles, width=width, height=height, row_chunks=row_chunks)
 
 
 @dataclass(frozen=True)
@@ -165,20 +173,21 @@ class ChangeTracker:
         previous = self._last_pixels if base_id == self._last_state else None
         regions: list[Rect] = []
         moves: list[Move] = []
+        previous_sig = self._states.get(base_id) if previous is not None and base_id else None
         for tile_box in self._changed_boxes(mask, frame):
-            box = _tighten(tile_box, pixels, previous) if previous is not None else tile_box
-            if box is None:
-                continue
-            # Scrolls are looked for across the whole tile box: the tightened
-            # box can start mid-line, where the first differing pixel is.
-            move = _detect_scroll(tile_box, pixels, previous) if previous is not None else None
-            if move is None:
-                regions.append(box)
-            else:
-                moves.append(move[0])
-                regions.extend(move[1])
-        regions = [_widen_to_text(r, pixels) for r in regions]
-        regions = merge_overlapping(regions)
+            rest = [tile_box]
+            if previous is not None and previous_sig is not None:
+                found, strips, rest = _detect_scrolls(
+                    tile_box, sig, previous_sig, pixels, previous, self.tile
+                )
+                moves.extend(found)
+                # Strips end at blank rows already (blank rows count as moved).
+                regions.extend(strips)
+            for part in rest:
+                box = _tighten(part, pixels, previous) if previous is not None else part
+                if box is not None:
+                    regions.append(_widen_to_text(box, pixels))
+        regions = merge_overlapping(regions, _MERGE_SHARE)
         if sum(r.area for r in regions) > FULL_FRAME_SHARE * frame.area:
             regions, moves = [frame], []
         return ChangePlan(
@@ -193,18 +202,23 @@ class ChangeTracker:
             self._states.popitem(last=False)
 
     def _best_base(self, sig: Signature) -> tuple[int | None, Signature | None]:
-        best: tuple[int | None, Signature | None] = (None, None)
-        best_matches = -1
-        for state_id, cached in self._states.items():
-            if not cached.same_shape(sig):
-                continue
-            matches = int((cached.tiles == sig.tiles).sum())
-            # Ties go to the newest state (the dict is oldest first).
-            if matches >= best_matches:
-                best, best_matches = (state_id, cached), matches
-        if best[1] is not None and best_matches == 0:
+        """The last picture, unless an older one (a window switched back to) is much closer.
+
+        Only the last picture's pixels are kept, so only against it can
+        scrolls be recognised: an older state must win clearly to be used.
+        """
+        scores = {
+            state_id: int((cached.tiles == sig.tiles).sum())
+            for state_id, cached in self._states.items()
+            if cached.same_shape(sig)
+        }
+        if not scores or max(scores.values()) == 0:
             return None, None
-        return best
+        best = max(scores, key=lambda state_id: (scores[state_id], state_id))
+        last = self._last_state
+        if last in scores and scores[best] - scores[last] <= _CLEARLY_CLOSER * sig.tiles.size:
+            best = last
+        return best, self._states[best]
 
     def _changed_boxes(self, mask: npt.NDArray[np.bool_], frame: Rect) -> list[Rect]:
         labels, _count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
@@ -238,58 +252,107 @@ def _tighten(box: Rect, pixels: Pixels, previous: Pixels) -> Rect | None:
     )
 
 
-def _row_hashes(words: npt.NDArray[np.uint32]) -> Hashes:
-    hashes: Hashes = (words.astype(np.uint64) * _ROW_WEIGHTS[: words.shape[1]]).sum(axis=1)
-    return hashes
-
-
 def _uniform_rows(words: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
     uniform: npt.NDArray[np.bool_] = (words == words[:, :1]).all(axis=1)
     return uniform
 
 
-def _detect_scroll(box: Rect, pixels: Pixels, previous: Pixels) -> tuple[Move, list[Rect]] | None:
-    """A vertical shift of the content in `box`, and the strips it newly exposed."""
-    if box.height < _MIN_SCROLL_HEIGHT or box.width > _MAX_WIDTH:
-        return None
-    cur = _words(pixels)[box.y : box.bottom, box.x : box.right]
-    old = _words(previous)[box.y : box.bottom, box.x : box.right]
-    cur_hash, old_hash = _row_hashes(cur), _row_hashes(old)
-    content = ~_uniform_rows(cur)
-    old_content = ~_uniform_rows(old)
-    # Rows whose picture occurs once: repeated rows (blank, rules) vote for anything.
-    old_counts = Counter(old_hash[old_content].tolist())
-    where_old = {
-        h: y for y, h in enumerate(old_hash.tolist()) if old_content[y] and old_counts[h] == 1
-    }
+def _chunk_uniform(words: npt.NDArray[np.uint32], tile: int) -> npt.NDArray[np.bool_]:
+    """Per row and tile-wide chunk: True where the chunk is one colour (no text)."""
+    height, width = words.shape
+    cols = -(-width // tile)
+    if cols * tile != width:
+        padded = np.empty((height, cols * tile), np.uint32)
+        padded[:, :width] = words
+        padded[:, width:] = words[:, -1:]
+        words = padded
+    chunks = words.reshape(height, cols, tile)
+    uniform: npt.NDArray[np.bool_] = (chunks == chunks[:, :, :1]).all(axis=2)
+    return uniform
+
+
+def _detect_scrolls(
+    box: Rect, sig: Signature, old_sig: Signature, pixels: Pixels, previous: Pixels, tile: int
+) -> tuple[list[Move], list[Rect], list[Rect]]:
+    """Vertical scrolls inside a tile-aligned box: (moves, strips to read, parts left over).
+
+    Each tile column votes for the shift its rows moved by, using the
+    per-row chunk hashes of the signatures; neighbouring columns that moved
+    together form one move. An editor's text and its minimap scroll by
+    different amounts, so columns decide apart. Columns that did not scroll
+    are returned as they are, to be read as plain changes.
+    """
+    if box.height < _MIN_SCROLL_HEIGHT or not old_sig.row_chunks.size:
+        return [], [], [box]
+    c0, c1 = box.x // tile, -(-box.right // tile)
+    y0, y1 = box.y, box.bottom
+    cur = sig.row_chunks[y0:y1, c0:c1]
+    old = old_sig.row_chunks[y0:y1, c0:c1]
+    blank = _chunk_uniform(_words(pixels)[y0:y1, c0 * tile : min(c1 * tile, sig.width)], tile)
+    old_blank = _chunk_uniform(_words(previous)[y0:y1, c0 * tile : min(c1 * tile, sig.width)], tile)
+    height, cols = cur.shape
     votes: Counter[int] = Counter()
-    for y in np.flatnonzero(content).tolist():
-        old_y = where_old.get(int(cur_hash[y]))
-        if old_y is not None and old_y != y:
-            votes[old_y - y] += 1
-    if not votes:
-        return None
-    dy, count = votes.most_common(1)[0]
-    if count < max(_MIN_SCROLL_VOTES, int(0.3 * content.sum())):
-        return None
-    height = box.height
+    for j in range(cols):
+        column = old[:, j].tolist()
+        counts = Counter(h for h, b in zip(column, old_blank[:, j].tolist(), strict=True) if not b)
+        where = {h: y for y, h in enumerate(column) if counts.get(h) == 1}
+        for y in np.flatnonzero(~blank[:, j]).tolist():
+            old_y = where.get(int(cur[y, j]))
+            if old_y is not None and old_y != y:
+                votes[old_y - y] += 1
+    candidates = [dy for dy, n in votes.most_common(3) if n >= _MIN_SCROLL_VOTES]
+    if not candidates:
+        return [], [], [box]
     ys = np.arange(height)
-    source = ys + dy
-    valid = (source >= 0) & (source < height)
-    moved = np.zeros(height, dtype=bool)
-    moved[valid] = cur_hash[valid] == old_hash[source[valid]]
-    matched = np.flatnonzero(moved & content)
-    if matched.size == 0:
-        return None
-    # Blank rows have nothing to read, whatever was there before.
-    moved |= ~content
-    strips = []
-    for start, stop in _runs(~moved):
-        strips.append(Rect(box.x, box.y + start, box.width, stop - start))
-    # The moved content spans only the matched rows: a line shifted outside
-    # them (into a blank margin, say) has left the view.
-    first, last = int(matched[0]), int(matched[-1])
-    return Move(Rect(box.x, box.y + first, box.width, last - first + 1), dy), strips
+    column_dy: list[int | None] = []  # per tile column: its shift, or None
+    matched_rows: dict[int, npt.NDArray[np.bool_]] = {}
+    for j in range(cols):
+        content = ~blank[:, j]
+        best: int | None = None
+        best_share = 0.6  # at least this share of a column's text rows must have moved
+        for dy in candidates:
+            source = ys + dy
+            valid = (source >= 0) & (source < height)
+            same = np.zeros(height, dtype=bool)
+            same[valid] = cur[valid, j] == old[source[valid], j]
+            # Rows scrolled in from outside the box cannot match: not counted.
+            judged = content & valid
+            count = int(judged.sum())
+            share = float((same & judged).sum()) / count if count else 1.0
+            # A column with little text (short lines, margins) follows its
+            # neighbours only if every text row it has agrees.
+            needed = best_share if count >= _MIN_SCROLL_VOTES else 1.0
+            if share >= needed and (best is None or share > best_share):
+                best, best_share = dy, share
+                matched_rows[j] = same
+        column_dy.append(best)
+    moves: list[Move] = []
+    strips: list[Rect] = []
+    rest: list[Rect] = []
+    start = 0
+    for shift, group in itertools.groupby(column_dy):
+        j = start + len(list(group))
+        x = max(box.x, (c0 + start) * tile)
+        right = min(box.right, (c0 + j) * tile)
+        columns = range(start, j)
+        start = j
+        if shift is None:  # columns that did not scroll: plain changes
+            rest.append(Rect(x, y0, right - x, height))
+            continue
+        moved = np.ones(height, dtype=bool)
+        has_text = np.zeros(height, dtype=bool)
+        for k in columns:
+            # Rows with no text in this column need no reading, whatever was there.
+            moved &= matched_rows[k] | blank[:, k]
+            has_text |= ~blank[:, k]
+        kept = np.flatnonzero(moved & has_text)
+        if kept.size == 0:
+            rest.append(Rect(x, y0, right - x, height))
+            continue
+        first, last = int(kept[0]), int(kept[-1])
+        moves.append(Move(Rect(x, y0 + first, right - x, last - first + 1), shift))
+        strips.extend(Rect(x, y0 + a, right - x, b - a) for a, b in _runs(~moved))
+    return moves, strips, rest
 
 
 def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -306,7 +369,7 @@ def _widen_to_text(region: Rect, pixels: Pixels) -> Rect:
     whole line, so regions end where text does. Growing sideways can reach
     taller letters, so it repeats until the region is stable.
     """
-    for _ in range(3):
+    for _ in range(2):
         grown = _widen_once(region, pixels)
         if grown == region:
             break

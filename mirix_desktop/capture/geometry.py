@@ -73,8 +73,13 @@ class Rect:
         return self.intersection(bounds)
 
 
-def merge_overlapping(rects: Iterable[Rect]) -> list[Rect]:
-    """Unions rectangles until none overlap; OCR of overlapping crops would read text twice."""
+def merge_overlapping(rects: Iterable[Rect], share: float = 0.0) -> list[Rect]:
+    """Unions rectangles that overlap by more than `share` of the smaller one.
+
+    With share 0 every overlap merges. A higher share keeps an L-shaped pair
+    (a changed line and a changed sidebar) apart: their union would be a big
+    box of mostly unchanged pixels, and overlaps are cheap to dedupe later.
+    """
     pending = sorted(rects)
     merged = True
     while merged:
@@ -82,7 +87,8 @@ def merge_overlapping(rects: Iterable[Rect]) -> list[Rect]:
         result: list[Rect] = []
         for rect in pending:
             for index, other in enumerate(result):
-                if rect.intersects(other):
+                cut = rect.intersection(other)
+                if cut is not None and cut.area > share * min(rect.area, other.area):
                     result[index] = other.union(rect)
                     merged = True
                     break

@@ -110,12 +110,18 @@ def find_tessdata(languages: str) -> Path:
     )
 
 
+# Tesseract misreads text that touches the image's edge; a tight crop of one
+# line gets this much background around it (boxes are shifted back).
+_BORDER = 10
+
+
 def prepare(image: Image.Image) -> Image.Image:
-    """Grayscale, dark-on-light: tesseract 5 reads light-on-dark text poorly."""
+    """Grayscale, dark-on-light (tesseract 5 reads light-on-dark text poorly), with a border."""
     gray = image if image.mode == "L" else image.convert("L")
     if float(np.asarray(gray).mean()) < 110:
         gray = ImageOps.invert(gray)
-    return gray
+    background = int(np.median(np.asarray(gray)[[0, -1], :]))
+    return ImageOps.expand(gray, border=_BORDER, fill=background)
 
 
 def lines_from_tsv(rows: list[dict[str, Any]]) -> list[OcrLine]:
@@ -132,10 +138,10 @@ def lines_from_tsv(rows: list[dict[str, Any]]) -> list[OcrLine]:
         grouped.setdefault(key, []).append(row)
     lines = []
     for words in grouped.values():
-        left = min(int(w["left"]) for w in words)
-        top = min(int(w["top"]) for w in words)
-        right = max(int(w["left"]) + int(w["width"]) for w in words)
-        bottom = max(int(w["top"]) + int(w["height"]) for w in words)
+        left = min(int(w["left"]) for w in words) - _BORDER
+        top = min(int(w["top"]) for w in words) - _BORDER
+        right = max(int(w["left"]) + int(w["width"]) for w in words) - _BORDER
+        bottom = max(int(w["top"]) + int(w["height"]) for w in words) - _BORDER
         lines.append(
             OcrLine(
                 text=" ".join(str(w["text"]).strip() for w in words),

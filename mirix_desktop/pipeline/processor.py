@@ -56,20 +56,38 @@ def carry_forward(
     """The base picture's lines that still stand: scrolled ones shifted, re-read ones dropped."""
     kept = []
     for line in base:
-        box: Rect | None = Rect(line.x, line.y, line.width, line.height)
-        for rect, dy in moves:
-            assert box is not None
-            # `rect` is where the moved content is now; it came from `dy` lower.
-            if rect.moved(0, dy).intersects(box):
-                # A line that overlaps the scrolled area moves with it; its
-                # ends may stick out sideways (an unchanged margin, say).
-                moved = box.moved(0, -dy)
-                if moved.y < rect.y or moved.bottom > rect.bottom:
-                    box = None  # scrolled out of view
-                else:
-                    box, line = moved, line.moved(0, -dy)
-                break
-        if box is None or any(region.intersects(box) for region in regions):
+        box = Rect(line.x, line.y, line.width, line.height)
+        # `rect` is where moved content is now; it came from `dy` lower. A
+        # line overlapping that source moves with it (its ends may stick out
+        # sideways, over an unchanged margin).
+        source = next(((r, dy) for r, dy in moves if r.moved(0, dy).intersects(box)), None)
+        if source is not None:
+            rect, dy = source
+            box = box.moved(0, -dy)
+            if box.y < rect.y or box.bottom > rect.bottom:
+                continue  # scrolled out of view
+            line = line.moved(0, -dy)
+        elif any(rect.intersects(box) for rect, _dy in moves):
+            continue  # moved content now covers its place
+        if any(region.intersects(box) for region in regions):
+            continue
+        kept.append(line)
+    return kept
+
+
+def drop_duplicates(lines: list[OcrLine]) -> list[OcrLine]:
+    """Where overlapping regions read the same place twice, keeps the longer reading.
+
+    A region that cut a line reads a fragment of it; the region that held
+    the whole line reads more, so the longest text at a place wins.
+    """
+    kept: list[OcrLine] = []
+    for line in sorted(lines, key=lambda line: -len(line.text)):
+        cx, cy = line.centre
+        if any(
+            other.x <= cx < other.x + other.width and other.y <= cy < other.y + other.height
+            for other in kept
+        ):
             continue
         kept.append(line)
     return kept
@@ -145,6 +163,7 @@ class JobProcessor:
                 cached += 1
                 self._ocr_cache.move_to_end(key)
             new_lines.extend(line.moved(crop.rect.x, crop.rect.y) for line in found)
+        new_lines = drop_duplicates(new_lines)
         new_lines.sort(key=lambda line: (line.y, line.x))
         return new_lines, cached
 

@@ -1,0 +1,153 @@
+"""Replay benchmark: the capture pipeline against full-frame OCR of every changed frame.
+
+    python -m tests.benchmarks.capture_replay [--count 320] [--no-baseline] [--keep DIR]
+
+Frames come from `replay_frames` (1920x1080, real stdlib source, pydoc text
+and terminal sessions, with scrolling, typing, switches and idle stretches).
+(a) the pipeline: privacy, tile change detection, scroll moves, OCR of
+    changed regions, redaction, frame rows with thumbnails, resources,
+    episodes, embeddings and the encrypted store: all of it is timed;
+(b) the baseline MIRIX and OpenRecall use: OCR of the whole frame whenever it
+    differs from the previous one (same engine and settings), OCR time only.
+CPU is process time (threads included) plus child processes. Word recall:
+for each frame, the share of the baseline's words (a multiset of lowercased
+alphanumeric tokens) also in the pipeline's text of that frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from mirix_desktop.capture.changes import pixels_from_image
+from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.capture.screen import MonitorShot
+from mirix_desktop.capture.session import WindowInfo
+from mirix_desktop.config import Settings
+from mirix_desktop.ocr.engine import TesserocrEngine
+from mirix_desktop.pipeline.pipeline import Pipeline
+from tests.benchmarks.common import embedder, open_store, temp_dir
+from tests.benchmarks.replay_frames import ReplayFrame, replay_frames
+
+_TOKEN = re.compile(r"[0-9a-z]{2,}")
+
+
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def words(lines: list[str]) -> Counter[str]:
+    return Counter(_TOKEN.findall("\n".join(lines).lower()))
+
+
+def windows_of(frame: ReplayFrame) -> list[WindowInfo]:
+    return [
+        WindowInfo(app=w.app, title=w.title, rect=Rect(*w.rect), active=w.active, url=w.url)
+        for w in frame.windows
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=320)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--keep", type=Path, help="Keep the store in this directory.")
+    args = parser.parse_args()
+
+    frames = list(replay_frames(args.count))
+    pixels = [pixels_from_image(f.image) for f in frames]
+    events = Counter(f.event for f in frames)
+    print(f"{len(frames)} frames 1920x1080: {dict(events)}")
+
+    directory = args.keep or temp_dir("mirix-replay-")
+    directory.mkdir(parents=True, exist_ok=True)
+    model = embedder()
+    store = open_store(directory / "mirix.db", model)
+    pipeline = Pipeline(store, Settings())
+    pipeline_text: list[list[str]] = []
+    current: list[str] = []
+    regions = cached = queued = 0
+    start_wall, start_cpu = time.perf_counter(), cpu_seconds()
+    for frame, frame_pixels in zip(frames, pixels, strict=True):
+        shot = MonitorShot(1, Rect(0, 0, 1920, 1080), frame_pixels)
+        result = pipeline.submit(shot, windows_of(frame), frame.at)
+        if result.state == "queued":
+            queued += 1
+        for processed in pipeline.drain():
+            if processed.kind == "frame":
+                current = [line.text for line in processed.lines]
+                regions += processed.ocr_regions
+                cached += processed.cached_regions
+        pipeline_text.append(current)
+    pipeline.processor.flush(frames[-1].at)
+    pipeline_cpu = cpu_seconds() - start_cpu
+    pipeline_wall = time.perf_counter() - start_wall
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    memories = store.count()
+    frame_rows = store.conn.execute("SELECT count(*) FROM frames").fetchone()[0]
+    thumbs = store.conn.execute("SELECT sum(length(thumbnail)) FROM frames").fetchone()[0] or 0
+    store.close()
+    size = sum(p.stat().st_size for p in directory.iterdir() if p.name.startswith("mirix.db"))
+    per_100 = 100 * pipeline_cpu / len(frames)
+    print(
+        f"pipeline: {pipeline_cpu:.1f} CPU-s ({per_100:.2f} CPU-s per 100 frames), "
+        f"{pipeline_wall:.1f} s wall; {queued} frames queued, {regions} regions OCR'd, "
+        f"{cached} from the OCR cache; {memories} memories"
+    )
+    print(
+        f"disk: {size / 1e6:.2f} MB for {len(frames)} captured frames = "
+        f"{size / len(frames) * 1000 / 1e6:.1f} MB per 1000 ({frame_rows} frame rows, "
+        f"thumbnails {thumbs / 1e6:.2f} MB)"
+    )
+    if args.no_baseline:
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+
+    engine = TesserocrEngine()
+    baseline_text: list[list[str]] = []
+    current = []
+    previous: np.ndarray | None = None
+    ocr_frames = 0
+    base_cpu_start = cpu_seconds()
+    for frame, frame_pixels in zip(frames, pixels, strict=True):
+        if previous is None or not np.array_equal(previous, frame_pixels):
+            current = [line.text for line in engine.recognize(frame.image.convert("L"))]
+            ocr_frames += 1
+        previous = frame_pixels
+        baseline_text.append(current)
+    baseline_cpu = cpu_seconds() - base_cpu_start
+    found = total = 0
+    distinct_base: set[str] = set()
+    distinct_pipe: set[str] = set()
+    for base, ours in zip(baseline_text, pipeline_text, strict=True):
+        base_words, our_words = words(base), words(ours)
+        total += sum(base_words.values())
+        found += sum((base_words & our_words).values())
+        distinct_base |= set(base_words)
+        distinct_pipe |= set(our_words)
+    per_100_base = 100 * baseline_cpu / len(frames)
+    print(
+        f"baseline: {baseline_cpu:.1f} CPU-s ({per_100_base:.2f} CPU-s per 100 frames), "
+        f"{ocr_frames} full-frame OCRs"
+    )
+    print(f"CPU ratio baseline / pipeline: {baseline_cpu / pipeline_cpu:.1f}x")
+    print(
+        f"word recall vs baseline: per frame {found / total:.4f} ({found}/{total}); "
+        "distinct words over the session "
+        f"{len(distinct_base & distinct_pipe) / len(distinct_base):.4f}"
+    )
+    if not args.keep:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

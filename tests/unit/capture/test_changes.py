@@ -1,0 +1,80 @@
+"""Change detection: unchanged frames cost nothing, edits and scrolls read little."""
+
+from __future__ import annotations
+
+from mirix_desktop.capture.changes import ChangePlan, ChangeTracker, Pixels
+from mirix_desktop.capture.geometry import Rect
+from tests.helpers.screens import LINE_HEIGHT, pixels, screen, text_lines
+
+
+def _committed(tracker: ChangeTracker, image_pixels: Pixels) -> ChangePlan:
+    plan = tracker.plan(image_pixels)
+    assert plan is not None
+    tracker.commit(plan, image_pixels)
+    return plan
+
+
+def test_the_first_frame_is_read_whole_and_an_identical_one_not_at_all() -> None:
+    tracker = ChangeTracker()
+    first = pixels(screen(text_lines(20)))
+    plan = _committed(tracker, first)
+    assert plan.regions == (Rect(0, 0, 1280, 800),)
+    assert plan.base_state is None
+    assert tracker.plan(first.copy()) is None
+
+
+def test_typing_reads_only_the_edited_line_whole() -> None:
+    tracker = ChangeTracker()
+    lines = text_lines(20)
+    _committed(tracker, pixels(screen(lines)))
+    lines[5] += " over the lazy dog"
+    plan = _committed(tracker, pixels(screen(lines)))
+    assert len(plan.regions) == 1
+    region = plan.regions[0]
+    line_top = 40 + 5 * LINE_HEIGHT
+    # The whole line, from its first letter, not just the new words.
+    assert region.x <= 41 and region.right >= 500
+    assert region.y <= line_top + 4 and region.bottom <= line_top + LINE_HEIGHT + 2
+    assert region.height < 2 * LINE_HEIGHT
+    assert not plan.moves
+
+
+def test_scrolling_moves_known_text_and_reads_only_the_new_strip() -> None:
+    tracker = ChangeTracker()
+    all_lines = text_lines(60)
+    _committed(tracker, pixels(screen(all_lines)))
+    plan = _committed(tracker, pixels(screen(all_lines[3:])))
+    assert plan.moves, "the scroll was not recognised"
+    assert {move.dy for move in plan.moves} == {3 * LINE_HEIGHT}
+    read = sum(region.area for region in plan.regions)
+    # Three new lines' worth of pixels, not the screen.
+    assert 0 < read <= 3 * LINE_HEIGHT * 1280
+    assert all(region.y >= 600 for region in plan.regions)
+
+
+def test_switching_back_to_an_earlier_picture_reads_nothing() -> None:
+    tracker = ChangeTracker()
+    editor = pixels(screen(text_lines(20)))
+    other = pixels(screen([f"terminal output row {i}" for i in range(25)], top=60))
+    first = _committed(tracker, editor)
+    _committed(tracker, other)
+    back = tracker.plan(editor.copy())
+    assert back is not None
+    assert back.regions == ()
+    assert back.base_state == first.state_id
+
+
+def test_a_different_size_is_read_whole() -> None:
+    tracker = ChangeTracker()
+    _committed(tracker, pixels(screen(text_lines(20))))
+    plan = _committed(tracker, pixels(screen(text_lines(20), size=(1024, 768))))
+    assert plan.regions == (Rect(0, 0, 1024, 768),)
+
+
+def test_rect_subtract_leaves_the_uncovered_parts() -> None:
+    outer = Rect(0, 0, 100, 100)
+    parts = outer.subtract(Rect(25, 25, 50, 50))
+    assert sum(p.area for p in parts) == 100 * 100 - 50 * 50
+    assert not any(p.intersects(Rect(25, 25, 50, 50)) for p in parts)
+    assert outer.subtract(Rect(0, 0, 100, 100)) == []
+    assert outer.subtract(Rect(200, 200, 5, 5)) == [outer]
