@@ -59,21 +59,21 @@ def load_image(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            width, height = image.size
-            if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-                raise BadImage(
-                    f"{path}: the image is too large ({width}x{height}); at most {MAX_SIDE} "
-                    f"pixels a side and {MAX_PIXELS // 1_000_000} megapixels"
-                )
-            if width == 0 or height == 0:
-                raise BadImage(f"{path}: the image has no pixels ({width}x{height})")
-            image.load()
-            return image.convert("RGB")
+            with Image.open(path) as image:
+                width, height = image.size
+                if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+                    raise BadImage(
+                        f"{path}: the image is too large ({width}x{height}); at most "
+                        f"{MAX_SIDE} pixels a side and {MAX_PIXELS // 1_000_000} megapixels"
+                    )
+                if width == 0 or height == 0:
+                    raise BadImage(f"{path}: the image has no pixels ({width}x{height})")
+                image.load()
+                return image.convert("RGB")
     except UnidentifiedImageError as exc:
         raise BadImage(f"{path}: not an image format that can be read") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage(f"{path}: the image is too large to decode safely") from exc
+        raise BadImage(f"{path}: the image is too large to decode safely ({exc})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadImage(f"{path}: the image is corrupt or truncated ({exc})") from exc
 
