@@ -79,7 +79,8 @@ def main() -> None:
             engine = SearchEngine(store)
             latencies = []
             for trial in range(args.trials):
-                word = f"zq{trial:02d}{_WORDS[trial % len(_WORDS)]}"
+                # Letters only: OCR confuses 0/O and 1/l, and the probe must be exact.
+                word = f"{_WORDS[trial % len(_WORDS)]}{'bcdfghjkmnpqrstvwxyz'[trial % 20]}oz"
                 w.set_text(f"{text}\nnote {trial}: the release codeword is {word} today")
                 shown = time.monotonic()
                 while True:
@@ -88,8 +89,8 @@ def main() -> None:
                     if any(word in body for body in bodies):
                         latencies.append((time.monotonic() - shown) * 1000)
                         break
-                    if time.monotonic() - shown > 60:
-                        latencies.append(60_000.0)
+                    if time.monotonic() - shown > 30:
+                        latencies.append(30_000.0)  # counted as 30 s: not found
                         break
                     time.sleep(0.1)
                 time.sleep(1.0)
