@@ -56,7 +56,6 @@ Hashes = npt.NDArray[np.uint64]
 
 _RNG = np.random.default_rng(0x6D697269)
 _EMPTY: Hashes = np.zeros((0, 0), dtype=np.uint64)
-_MAX_WIDTH = 16384
 
 
 def _odd_weights(count: int) -> Hashes:
@@ -64,7 +63,6 @@ def _odd_weights(count: int) -> Hashes:
     return weights
 
 
-_ROW_WEIGHTS = _odd_weights(_MAX_WIDTH)
 _TILE_WEIGHTS = _odd_weights(TILE)
 
 

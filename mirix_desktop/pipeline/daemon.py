@@ -314,8 +314,7 @@ class Daemon:
             self.pipeline.work_ready.wait(1.0)
             self.pipeline.work_ready.clear()
             return 0.0
-        if self.pipeline.processor._engine is not None:
-            self.status.ocr_engine = self.pipeline.processor.engine.name
+        self.status.ocr_engine = self.pipeline.processor.engine_name
         if result.error:
             self._error(result.error)
             self.status.failed_jobs = self.pipeline.failed_jobs()

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
 from mirix_desktop.capture.changes import Move
@@ -169,10 +168,6 @@ def decode(kind: str, payload: bytes, frame_id: int | None) -> FrameJob | Activi
         source=header.get("source", "capture"),
         frame_id=frame_id,
     )
-
-
-def gray_bytes(pixels: np.ndarray[Any, Any]) -> bytes:
-    return np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()
 
 
 class JobQueue:

@@ -116,6 +116,11 @@ class JobProcessor:
         self.last_error_at: datetime | None = None
 
     @property
+    def engine_name(self) -> str | None:
+        """The OCR engine in use, once one is loaded."""
+        return None if self._engine is None else self._engine.name
+
+    @property
     def engine(self) -> OcrEngine:
         if self._engine is None:
             self._engine = self._engine_factory()

@@ -195,9 +195,8 @@ class FrameSubmitter:
         source: str,
     ) -> int:
         crops = tuple(Crop(rect, _gray(pixels, rect)) for rect in plan.regions)
-        thumb = thumbnail(pixels, self.settings.thumbnail_width)
-        if self.settings.thumbnail_width <= 0:
-            thumb = b""
+        width_setting = self.settings.thumbnail_width
+        thumb = thumbnail(pixels, width_setting) if width_setting > 0 else b""
         shown = active or (windows[0] if windows else None)
         height, width = pixels.shape[:2]
         job = FrameJob(
