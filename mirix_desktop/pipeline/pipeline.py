@@ -23,7 +23,7 @@ from mirix_desktop.ocr.engine import OcrEngine, make_engine
 from mirix_desktop.pipeline.jobs import ActivityJob, JobQueue
 from mirix_desktop.pipeline.memories import MemoryBuilder, resource_reader
 from mirix_desktop.pipeline.processor import JobProcessor, Processed
-from mirix_desktop.pipeline.submit import FrameSubmitter, SubmitResult
+from mirix_desktop.pipeline.submit import FrameSubmitter, SubmitResult, exclusion_of, redacted
 
 log = logging.getLogger("mirix.pipeline")
 
@@ -46,7 +46,7 @@ class Pipeline:
             settings.privacy.exclude, use_defaults=settings.privacy.default_exclusions
         )
         self.redactor = Redactor(emails=settings.privacy.redact_emails)
-        self.submitter = FrameSubmitter(store, self.privacy, settings.capture, owner)
+        self.submitter = FrameSubmitter(store, self.privacy, self.redactor, settings.capture, owner)
         reader = resource_reader(store.conn)
 
         def locked_reader(thread: str) -> Any:
@@ -76,15 +76,8 @@ class Pipeline:
 
     def record_activity(self, state: str, window: WindowInfo | None, at: datetime) -> None:
         """Queues an activity change (switch, stop, or a still-here heartbeat)."""
-        if window is not None and window.title:
-            window = WindowInfo(
-                window.app,
-                self.redactor.redact(window.title)[0],
-                window.rect,
-                window.active,
-                window.process,
-                window.url,
-            )
+        if window is not None:
+            window = redacted(self.redactor, window)
         with self.store.transaction() as conn:
             JobQueue.put(conn, ActivityJob(at, state, window), None, to_ms(at), self.owner)
         self.submitter.queue_depth += 1
@@ -110,12 +103,7 @@ class Pipeline:
 
     def active_exclusion(self, window: WindowInfo | None) -> Exclusion | None:
         """Why the active window must not be captured, if it must not."""
-        if window is None:
-            return None
-        exclusion = self.privacy.excluded(window.app, window.title, window.url)
-        if exclusion is None and window.process:
-            exclusion = self.privacy.excluded(window.process, None, None)
-        return exclusion
+        return None if window is None else exclusion_of(self.privacy, window)
 
     def queue_depth(self) -> int:
         return self.submitter.queue_depth

@@ -186,19 +186,9 @@ class JobProcessor:
         self._states[job.state_id] = lines
         while len(self._states) > _STATES:
             self._states.popitem(last=False)
-        redacted_windows = tuple(
-            type(w)(
-                w.app,
-                self.redactor.redact(w.title)[0] if w.title else w.title,
-                w.rect,
-                w.active,
-                w.process,
-                w.url,
-            )
-            for w in job.windows
-        )
+        # The windows' titles were redacted before the job was written.
         updates = self.builder.frame(
-            redacted_windows,
+            job.windows,
             lines,
             new_lines,
             job.captured_at,

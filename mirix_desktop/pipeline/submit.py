@@ -15,6 +15,7 @@ nothing changed. In order:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import threading
@@ -27,7 +28,7 @@ from PIL import Image
 
 from mirix_desktop.capture.changes import ChangePlan, ChangeTracker, Pixels
 from mirix_desktop.capture.geometry import Rect
-from mirix_desktop.capture.privacy import PrivacyFilter
+from mirix_desktop.capture.privacy import Exclusion, PrivacyFilter, Redactor
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.config import CaptureSettings
@@ -62,11 +63,23 @@ def on_monitor(windows: list[WindowInfo], monitor: Rect) -> list[WindowInfo]:
         visible = window.rect.intersection(monitor)
         if visible is None:
             continue
-        rect = window.rect.moved(-monitor.x, -monitor.y)
-        shown.append(
-            WindowInfo(window.app, window.title, rect, window.active, window.process, window.url)
-        )
+        shown.append(dataclasses.replace(window, rect=window.rect.moved(-monitor.x, -monitor.y)))
     return shown
+
+
+def exclusion_of(privacy: PrivacyFilter, window: WindowInfo) -> Exclusion | None:
+    """Why `window` must not be captured (by app, title, URL or process name), if it must not."""
+    exclusion = privacy.excluded(window.app, window.title, window.url)
+    if exclusion is None and window.process:
+        exclusion = privacy.excluded(window.process, None, None)
+    return exclusion
+
+
+def redacted(redactor: Redactor, window: WindowInfo) -> WindowInfo:
+    """The window with secrets in its title redacted: titles are stored too."""
+    if not window.title:
+        return window
+    return dataclasses.replace(window, title=redactor.redact(window.title)[0])
 
 
 def _gray(pixels: Pixels, rect: Rect) -> bytes:
@@ -97,12 +110,14 @@ class FrameSubmitter:
         self,
         store: MemoryStore,
         privacy: PrivacyFilter,
+        redactor: Redactor,
         settings: CaptureSettings,
         owner: int | None = None,
     ) -> None:
         self.store = store
         self.owner = owner
         self.privacy = privacy
+        self.redactor = redactor
         self.settings = settings
         self._trackers: dict[int, ChangeTracker] = {}
         self._last_sent_key: dict[int, tuple[str | None, str | None]] = {}
@@ -119,14 +134,16 @@ class FrameSubmitter:
                 tracker.reset()
 
     def visible_windows(self, windows: list[WindowInfo]) -> tuple[list[WindowInfo], list[Rect]]:
-        """(windows kept, rects to black out): excluded windows are dropped and masked."""
+        """(windows kept, rects to black out): excluded windows are dropped and masked.
+
+        Kept windows' titles are redacted here, before the frame row and the
+        job store them.
+        """
         kept: list[WindowInfo] = []
         masked: list[Rect] = []
         above: list[Rect] = []  # windows are top-most first
         for window in windows:
-            if self.privacy.excluded(window.app, window.title, window.url) or (
-                window.process and self.privacy.excluded(window.process, None, None)
-            ):
+            if exclusion_of(self.privacy, window) is not None:
                 if window.rect is not None:
                     # Only the visible part: blacking out the whole rect would
                     # also hide the windows in front of it.
@@ -135,7 +152,7 @@ class FrameSubmitter:
                         parts = [piece for part in parts for piece in part.subtract(cover)]
                     masked.extend(parts)
             else:
-                kept.append(window)
+                kept.append(redacted(self.redactor, window))
             if window.rect is not None:
                 above.append(window.rect)
         return kept, masked

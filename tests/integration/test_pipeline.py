@@ -74,12 +74,17 @@ def test_scrolling_keeps_known_text_and_reads_only_new_lines(store: MemoryStore)
 def test_secrets_are_redacted_before_storage(store: MemoryStore) -> None:
     pipeline = Pipeline(store, Settings())
     image = screen(text_lines(3), footer="Visa 4111 1111 1111 1111 password: hunter2swordfish")
-    pipeline.submit(shot(pixels(image)), [EDITOR], T0)
+    titled = WindowInfo(
+        "code", "token: ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", EDITOR.rect, True
+    )
+    pipeline.submit(shot(pixels(image)), [titled], T0)
     pipeline.drain()
     pipeline.processor.flush()
     text = all_text(store)
     assert "[REDACTED]" in text
     assert "4111" not in text and "hunter2swordfish" not in text
+    frame_titles = " ".join(r[0] for r in store.conn.execute("SELECT window_title FROM frames"))
+    assert "[REDACTED]" in frame_titles and "ghp_" not in frame_titles + text
 
 
 def test_an_excluded_window_is_blacked_out_even_beside_the_active_one(
