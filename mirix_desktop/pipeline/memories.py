@@ -28,8 +28,10 @@ from typing import Any
 from mirix_desktop.capture.privacy import PrivacyFilter
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.memory.records import (
+    RECORD_COLUMNS,
     EpisodicMemory,
     MemoryFields,
+    MemoryRecord,
     MemoryType,
     ResourceMemory,
 )
@@ -206,14 +208,15 @@ class MemoryBuilder:
 
     # -- documents ----------------------------------------------------------------
     def _thread(self, window: WindowInfo, url: str | None) -> str:
+        """The document's thread, following aliases to the document it was merged into."""
         name = (window.app or "screen").lower()
-        return f"doc:{name}:{url or clean_title(window.title) or 'untitled'}"
+        thread = f"doc:{name}:{url or clean_title(window.title) or 'untitled'}"
+        return self._aliases.get(thread, thread)
 
     def _document(
         self, window: WindowInfo, url: str | None, lines: list[OcrLine], at: datetime
     ) -> _Document:
         thread = self._thread(window, url)
-        thread = self._aliases.get(thread, thread)
         doc = self._documents.get(thread)
         if doc is None:
             doc = self._load(thread) or self._similar(window, lines, thread)
@@ -360,7 +363,7 @@ class MemoryBuilder:
         frame_id: int | None,
     ) -> list[MemoryUpdate]:
         updates: list[MemoryUpdate] = []
-        thread = self._aliases.get(self._thread(window, url), self._thread(window, url))
+        thread = self._thread(window, url)
         episode = self.episode
         if episode is not None and (
             episode.thread != thread or at - episode.last_at > self.episode_gap
@@ -419,7 +422,7 @@ def _attribute(
         holder = next((w for w in windows if w.active), None) or (windows[0] if windows else None)
         if holder is None:
             holder = WindowInfo(app=None, title="Screen", rect=None, active=True)
-        return [(holder, list(lines))] if lines else [(holder, [])]
+        return [(holder, list(lines))]
     groups: dict[int, list[OcrLine]] = {i: [] for i in range(len(placed))}
     for line in lines:
         cx, cy = line.centre
@@ -433,7 +436,6 @@ def _attribute(
 
 def resource_reader(conn: Any) -> Any:
     """A reader for `MemoryBuilder`: a document's newest chunk from the store."""
-    from mirix_desktop.memory.records import RECORD_COLUMNS, MemoryRecord
 
     def read(thread: str) -> tuple[int, ResourceMemory] | None:
         row = conn.execute(
