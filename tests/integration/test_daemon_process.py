@@ -26,6 +26,17 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mirix_desktop", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _status(data_dir: Path) -> dict[str, object]:
     path = data_dir / "status.json"
     if not path.exists():
@@ -57,24 +68,10 @@ def test_without_a_display_the_daemon_waits_and_says_why(tmp_path: Path) -> None
         assert "DISPLAY" in str(status["reason"])
         assert status["running"] is True
         # A second daemon on the same data dir is refused, naming the first.
-        second = subprocess.run(
-            [sys.executable, "-m", "mirix_desktop", "run", "--no-ui"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        second = _cli(env, "run", "--no-ui")
         assert second.returncode == 5
         assert f"pid {process.pid}" in second.stderr
-        shown = subprocess.run(
-            [sys.executable, "-m", "mirix_desktop", "status"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        shown = _cli(env, "status")
         assert "display unavailable" in shown.stdout
     finally:
         process.send_signal(signal.SIGTERM)
@@ -83,12 +80,5 @@ def test_without_a_display_the_daemon_waits_and_says_why(tmp_path: Path) -> None
     assert "Stopped." in output
     final = _status(data_dir)
     assert final["state"] == "stopped" and final["running"] is False
-    after = subprocess.run(
-        [sys.executable, "-m", "mirix_desktop", "status", "--json"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    after = _cli(env, "status", "--json")
     assert json.loads(after.stdout)["state"] == "not running"
