@@ -83,6 +83,7 @@ class Daemon:
         self._activity: tuple[str, tuple[str | None, str | None]] | None = None
         self._activity_at: datetime | None = None
         self._threads: list[threading.Thread] = []
+        self._today = local_midnight(clock())
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -92,6 +93,7 @@ class Daemon:
             adopted = JobQueue.adopt_orphans(conn, psutil.pid_exists)
         if adopted:
             log.info("took over %d queued jobs of an interrupted ingest", adopted)
+        self._today = local_midnight(now)
         with self.store.lock:
             self.status.frames_today = int(
                 self.store.conn.execute(
@@ -244,6 +246,9 @@ class Daemon:
         shots = grabber.grab()
         self.status.monitors = len(shots)
         self._set_state("capturing")
+        if local_midnight(now) != self._today:
+            # A new day (the daemon runs for weeks): "today" starts again.
+            self._today, self.status.frames_today = local_midnight(now), 0
         for shot in shots:
             result = self.pipeline.submit(shot, windows, now)
             if result.state == "queued":
