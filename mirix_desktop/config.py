@@ -115,6 +115,68 @@ class PrivacySettings(_Section):
     redact_emails: bool = Field(False, description="Also redact e-mail addresses in screen text.")
 
 
+class LlmSettings(_Section):
+    provider: Literal["auto", "extractive", "local", "openai"] = Field(
+        "auto",
+        description="Who answers: 'local' (a GGUF through llama.cpp), 'openai' (any "
+        "OpenAI-compatible server), 'extractive' (no model: the top memories, quoted), or "
+        "'auto' (local if local_model.model is set, else openai if openai.model is set, "
+        "else extractive).",
+    )
+    timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="Seconds a whole answer may take before it is cut off."
+    )
+    max_answer_tokens: int = Field(512, ge=16, le=32768, description="Longest answer, in tokens.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    snippets: int = Field(
+        8, ge=1, le=50, description="Memories retrieved and offered to the model per question."
+    )
+
+
+class LocalModelSettings(_Section):
+    model: str = Field(
+        "",
+        description="A GGUF: a name from `models list`, a file name under the models dir, "
+        "or a path. Empty: no local model.",
+    )
+    context_tokens: int = Field(4096, ge=256, le=262144, description="Context window (n_ctx).")
+    threads: int = Field(0, ge=0, le=256, description="CPU threads (0: the physical cores).")
+    gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (-1: all).")
+
+
+class OpenAISettings(_Section):
+    base_url: str = Field(
+        "https://api.openai.com/v1",
+        description="The server's OpenAI-compatible API root, e.g. "
+        "http://localhost:11434/v1 (Ollama) or http://gpu-box:8080/v1 (llama.cpp server).",
+    )
+    model: str = Field("", description="The model name the server knows. Empty: not configured.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the API key, used when the keyring holds "
+        "none (`mirix-desktop llm set-key` stores one there). Keys never go in this file.",
+    )
+    context_tokens: int = Field(
+        8192, ge=256, le=2_000_000, description="Context window of the remote model."
+    )
+
+
+class ConsolidationSettings(_Section):
+    enabled: bool = Field(
+        True, description="Let a configured model summarise episodes and learn facts when idle."
+    )
+    idle_after_s: float = Field(
+        120.0, ge=0, description="Consolidate only after this many seconds without input."
+    )
+    cpu_seconds_per_day: float = Field(
+        600.0,
+        ge=0,
+        description="Budget of model time (CPU-seconds for a local model, wall-seconds for a "
+        "remote one) spent on consolidation per day.",
+    )
+
+
 class Settings(_Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -122,6 +184,10 @@ class Settings(_Section):
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    local_model: LocalModelSettings = Field(default_factory=LocalModelSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    consolidation: ConsolidationSettings = Field(default_factory=ConsolidationSettings)
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

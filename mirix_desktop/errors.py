@@ -107,3 +107,25 @@ class DaemonRunning(KnownError):
     """Another mirix-desktop daemon already uses this data directory."""
 
     exit_code = 5
+
+
+class LlmError(KnownError):
+    """The language model could not answer (endpoint down, refused, broken stream...)."""
+
+    exit_code = 7
+
+
+class LlmTimeout(LlmError):
+    """The model did not finish within the configured timeout."""
+
+
+class LlmAuthError(LlmError):
+    """The remote endpoint refused the API key (401/403)."""
+
+
+class ModelFileError(LlmError):
+    """A local model file is missing, unreadable or not a GGUF; names the path."""
+
+
+class ModelDownloadError(LlmError):
+    """`models pull` failed: network, checksum mismatch, disk."""

@@ -1,8 +1,9 @@
-"""`mirix-desktop memory add | list | show | delete`."""
+"""`mirix-desktop memory add | list | show | edit | delete`."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ def record_json(record: MemoryRecord, *, reveal: bool = False) -> dict[str, Any]
 
 @click.group()
 def memory() -> None:
-    """Add, list, show and delete memories."""
+    """Add, list, show, edit and delete memories."""
 
 
 @memory.command("add")
@@ -118,3 +119,58 @@ def delete(app: AppContext, memory_id: int) -> None:
     """Delete a memory (and its index entries)."""
     app.store().delete(memory_id)
     click.echo(f"Deleted memory {memory_id}.")
+
+
+# The field that holds each type's text, and the one holding its title.
+_TEXT_FIELD = {
+    MemoryType.CORE: "value",
+    MemoryType.EPISODIC: "summary",
+    MemoryType.SEMANTIC: "summary",
+    MemoryType.PROCEDURAL: "summary",
+    MemoryType.RESOURCE: "content",
+    MemoryType.KNOWLEDGE_VAULT: "secret_value",
+}
+_TITLE_FIELD = {
+    MemoryType.CORE: "label",
+    MemoryType.EPISODIC: "title",
+    MemoryType.SEMANTIC: "name",
+    MemoryType.RESOURCE: "title",
+    MemoryType.KNOWLEDGE_VAULT: "caption",
+}
+
+
+@memory.command("edit")
+@click.argument("memory_id", type=int)
+@click.option("--text", help="The new text (default: open it in your $EDITOR).")
+@click.option("--title", help="A new title / label / name / caption.")
+@pass_app
+def edit(app: AppContext, memory_id: int, text: str | None, title: str | None) -> None:
+    """Change a memory's text or title (e.g. a fact you told the assistant)."""
+    store = app.store()
+    record = store.get(memory_id)
+    current = record.model()
+    text_field = _TEXT_FIELD[record.type]
+    if text is None and title is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("Give --text or --title (no terminal to open an editor).")
+        edited = click.edit(str(getattr(current, text_field)))
+        if edited is None:
+            click.echo("Nothing changed.")
+            return
+        text = edited.strip()
+    changes: dict[str, Any] = {}
+    if text is not None:
+        if not text.strip():
+            raise click.BadParameter("the text is empty", param_hint="--text")
+        changes[text_field] = text.strip()
+    if title is not None:
+        if record.type not in _TITLE_FIELD:
+            raise click.BadParameter(f"a {record.type.value} memory has no title")
+        changes[_TITLE_FIELD[record.type]] = title
+    try:
+        updated = type(current).model_validate({**current.model_dump(), **changes})
+        updated.search_text()  # checks limits, e.g. a core memory's length
+    except (ValidationError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    store.update(memory_id, updated)
+    click.echo(f"Updated memory {memory_id}.")

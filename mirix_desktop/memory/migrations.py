@@ -169,11 +169,43 @@ def m004_capture_queue(conn: Any) -> None:
     conn.execute("ALTER TABLE frames ADD COLUMN changed_share REAL")
 
 
+def m005_answer_status(conn: Any) -> None:
+    # An answer cut off by a timeout or a broken stream is kept, marked
+    # 'partial' (or 'failed' when nothing came), with the error and the model
+    # that wrote it. A user message points at the memory that makes the
+    # exchange searchable.
+    conn.execute(
+        "ALTER TABLE messages ADD COLUMN status TEXT NOT NULL DEFAULT 'complete' "
+        "CHECK (status IN ('complete', 'partial', 'failed'))"
+    )
+    conn.execute("ALTER TABLE messages ADD COLUMN error TEXT")
+    conn.execute("ALTER TABLE messages ADD COLUMN model TEXT")
+    conn.execute("ALTER TABLE messages ADD COLUMN memory_id INTEGER")
+    # Consolidation's daily budget and what it has done, so a restart neither
+    # overspends nor redoes work.
+    conn.execute(
+        """
+        CREATE TABLE consolidation_log (
+            id          INTEGER PRIMARY KEY,
+            day         TEXT NOT NULL,           -- local date, YYYY-MM-DD
+            memory_id   INTEGER,                 -- the memory consolidated (if any)
+            kind        TEXT NOT NULL,           -- 'episode', 'resource'
+            seconds     REAL NOT NULL,           -- model time spent
+            outcome     TEXT NOT NULL,           -- 'done', 'failed'
+            created_at  INTEGER NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX consolidation_log_day ON consolidation_log (day)")
+    conn.execute("CREATE INDEX consolidation_log_memory ON consolidation_log (memory_id)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_memories,
     m002_raw_layer,
     m003_conversations,
     m004_capture_queue,
+    m005_answer_status,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,1 @@
+"""The memory-grounded assistant: retrieval, prompts, answers, citations, consolidation."""
