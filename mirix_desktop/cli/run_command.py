@@ -8,6 +8,8 @@ import logging.handlers
 import click
 
 from mirix_desktop.cli.context import AppContext, pass_app
+from mirix_desktop.llm.base import ChatModel
+from mirix_desktop.llm.providers import choose_provider, make_chat_model
 from mirix_desktop.pipeline.daemon import Daemon
 
 
@@ -53,6 +55,24 @@ def run(app: AppContext, no_ui: bool) -> None:
         f"Capturing every {capture.interval_s:g} s (password managers and private windows "
         "are never captured; `mirix-desktop pause` stops capture). Ctrl-C to stop."
     )
-    daemon = Daemon(app.paths, app.settings, store)
+    provider = choose_provider(app.settings)
+    model_factory = None
+    if provider != "extractive" and app.settings.consolidation.enabled:
+        budget = app.settings.consolidation.cpu_seconds_per_day
+        click.echo(
+            f"Consolidation with the {provider} model while you are idle "
+            f"(at most {budget:g} s of model time a day)."
+        )
+
+        def model_factory() -> ChatModel | None:
+            return make_chat_model(app.settings, app.paths.models_dir)
+
+    daemon = Daemon(
+        app.paths,
+        app.settings,
+        store,
+        model_factory=model_factory,
+        model_measure="cpu" if provider == "local" else "wall",
+    )
     daemon.run_forever()
     click.echo(f"Stopped. {daemon.status.frames_today} frames captured today.")

@@ -1,6 +1,6 @@
 """The headless daemon: a capture loop and an OCR worker around one pipeline.
 
-Two threads, both timer-driven and stoppable:
+Two threads, both timer-driven and stoppable (three with a model configured):
 - the capture loop looks at the screen every `interval_s`: pause switch,
   idle time, screen lock and the active window decide whether it captures;
   it grabs every monitor and submits the pictures (milliseconds when nothing
@@ -25,10 +25,12 @@ from types import FrameType
 
 import psutil
 
+from mirix_desktop.assistant.consolidation import Consolidator
 from mirix_desktop.capture.screen import ScreenGrabber
 from mirix_desktop.capture.session import DesktopProbe, WindowInfo, open_probe
 from mirix_desktop.config import Settings
 from mirix_desktop.errors import CaptureUnavailable, KnownError, OcrUnavailable, StoreError
+from mirix_desktop.llm.base import ChatModel
 from mirix_desktop.memory.records import now_utc
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.paths import AppPaths
@@ -45,6 +47,8 @@ _STATUS_EVERY_S = 30.0
 _DISPLAY_RETRY_S = 5.0
 _OCR_RETRY_S = 30.0
 _STORE_RETRY_S = 5.0
+_CONSOLIDATE_CHECK_S = 15.0
+_CONSOLIDATE_REST_S = 300.0  # nothing to do, budget spent, or the model failed
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -62,6 +66,8 @@ class Daemon:
         probe_factory: Callable[[], DesktopProbe] = open_probe,
         grabber_factory: Callable[[], ScreenGrabber] = ScreenGrabber,
         clock: Callable[[], datetime] = now_utc,
+        model_factory: Callable[[], ChatModel | None] | None = None,
+        model_measure: str = "wall",
     ) -> None:
         self.paths = paths
         self.settings = settings
@@ -84,6 +90,11 @@ class Daemon:
         self._activity_at: datetime | None = None
         self._threads: list[threading.Thread] = []
         self._today = local_midnight(clock())
+        self._idle_s: float | None = None
+        self._model_factory = model_factory
+        self._model_measure = model_measure
+        self._model: ChatModel | None = None
+        self.consolidated = 0
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -108,7 +119,10 @@ class Daemon:
         if self.status.queue_depth:
             log.info("resuming %d queued jobs from the last run", self.status.queue_depth)
         self._write_status(force=True)
-        for name, target in (("capture", self._capture_loop), ("ocr", self._ocr_loop)):
+        loops = [("capture", self._capture_loop), ("ocr", self._ocr_loop)]
+        if self._model_factory is not None and self.settings.consolidation.enabled:
+            loops.append(("consolidate", self._consolidation_loop))
+        for name, target in loops:
             thread = threading.Thread(target=target, name=f"mirix-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -139,6 +153,9 @@ class Daemon:
         for thread in self._threads:
             thread.join(timeout=60)
         self._threads.clear()
+        if self._model is not None:
+            self._model.close()
+            self._model = None
         try:
             self.pipeline.processor.flush(self._clock())
         except KnownError as exc:
@@ -221,15 +238,18 @@ class Daemon:
         if pause is not None and pause.active(now):
             until = "until resumed" if pause.until is None else f"until {pause.until.isoformat()}"
             self.status.paused_until = None if pause.until is None else pause.until.isoformat()
+            self._measure_idle()
             self._stopped("paused", f"paused by you {until}")
             return
         self.status.paused_until = None
         if not self.settings.capture.enabled:
+            self._measure_idle()
             self._stopped("disabled", "capture.enabled is false in the config")
             return
         probe = self._desktop_probe()
         idle_limit = self.settings.capture.idle_pause_s
         idle = probe.idle_seconds()
+        self._idle_s = idle
         if idle_limit > 0 and idle is not None and idle >= idle_limit:
             self._stopped("idle", f"no keyboard or mouse input for {int(idle)} s")
             return
@@ -257,6 +277,13 @@ class Daemon:
             elif result.state == "skipped" and result.reason:
                 self._set_state("capturing", result.reason)
         self._record_activity("active", active)
+
+    def _measure_idle(self) -> None:
+        """Idle time for consolidation while capture is off (paused or disabled)."""
+        try:
+            self._idle_s = self._desktop_probe().idle_seconds()
+        except CaptureUnavailable:
+            self._idle_s = None
 
     def _stopped(self, state: str, reason: str) -> None:
         """Capture is not running this tick: say why and close the episode."""
@@ -324,3 +351,49 @@ class Daemon:
             self._error(result.error)
             self.status.failed_jobs = self.pipeline.failed_jobs()
         return 0.0
+
+    # -- the consolidation worker ------------------------------------------------------------
+    def _consolidation_loop(self) -> None:
+        consolidator: Consolidator | None = None
+        while not self.stopping.is_set():
+            idle = self._idle_s
+            if idle is None or idle < self.settings.consolidation.idle_after_s:
+                self.stopping.wait(_CONSOLIDATE_CHECK_S)
+                continue
+            try:
+                if consolidator is None:
+                    consolidator = self._consolidator()
+                outcome = consolidator.step()
+            except KnownError as exc:
+                self._error(f"consolidation: {exc.message}")
+                self.stopping.wait(_CONSOLIDATE_REST_S)
+                continue
+            except Exception:
+                log.exception("internal error in the consolidation worker")
+                self._error("internal error in the consolidation worker; see the log")
+                self.stopping.wait(_CONSOLIDATE_REST_S)
+                continue
+            if outcome is None:
+                self.stopping.wait(_CONSOLIDATE_REST_S)
+                continue
+            if outcome.outcome == "done":
+                self.consolidated += 1
+                log.info("consolidated %s %d in %.1f s", outcome.kind, outcome.memory_id,
+                         outcome.seconds)  # fmt: skip
+            else:
+                self._error(f"consolidation of memory {outcome.memory_id}: {outcome.error}")
+                self.stopping.wait(_CONSOLIDATE_CHECK_S)
+
+    def _consolidator(self) -> Consolidator:
+        assert self._model_factory is not None
+        model = self._model_factory()
+        if model is None:
+            raise KnownError("no language model is configured")
+        self._model = model
+        return Consolidator(
+            self.store,
+            model,
+            seconds_per_day=self.settings.consolidation.cpu_seconds_per_day,
+            measure="cpu" if self._model_measure == "cpu" else "wall",
+            timeout_s=self.settings.llm.timeout_s,
+        )

@@ -99,7 +99,9 @@ def test_core_memory_is_in_the_system_message() -> None:
 
 @pytest.mark.parametrize("context", [256, 300, 512, 1024, 2048])
 def test_prompt_fits_any_context(context: int) -> None:
-    long_pages = [record(i, f"page {i} " + "budget numbers and more words " * 400) for i in range(8)]
+    long_pages = [
+        record(i, f"page {i} " + "budget numbers and more words " * 400) for i in range(8)
+    ]
     core = [record(50, "I like short answers. " * 60, type_=MemoryType.CORE, title="human")]
     history = [ChatMessage("user", "earlier question " * 100)] * 3
     prompt = build(context, long_pages, core=core, history=history, max_answer_tokens=512)
