@@ -71,4 +71,5 @@ def make_chat_model(
         remote.model,
         resolve_api_key(remote),
         context_tokens=remote.context_tokens,
+        api_key_env=remote.api_key_env,
     )
