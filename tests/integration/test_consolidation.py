@@ -184,3 +184,40 @@ def test_daemon_consolidates_while_the_user_is_idle(
         daemon.stop()
     assert daemon.consolidated >= 1
     assert store.get(memories["closed"]).body.startswith("The user edited the release notes")
+
+
+def test_a_failing_model_does_not_stop_capture(
+    tmp_path: Path, store: MemoryStore, memories: dict[str, int]
+) -> None:
+    from tests.integration.test_daemon_tick import _ChangingScreen
+
+    with FakeOpenAIServer() as gone:
+        url = gone.base_url  # nothing listens here any more
+    settings = Settings()
+    settings.consolidation.idle_after_s = 0
+    settings.capture.idle_pause_s = 0  # the fake desktop is "idle"; keep capturing
+    settings.capture.interval_s = 0.25
+    paths = resolve_paths(tmp_path / "data")
+    paths.ensure()
+    daemon = Daemon(
+        paths,
+        settings,
+        store,
+        probe_factory=_IdleProbe,
+        grabber_factory=_ChangingScreen,  # type: ignore[arg-type]
+        model_factory=lambda: OpenAIChatModel(url, "m", None),
+    )
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+            daemon.status.last_error and "consolidation" in daemon.status.last_error
+        ):
+            time.sleep(0.1)
+        frames_at_error = daemon.status.frames_today
+        time.sleep(1.5)
+    finally:
+        daemon.stop()
+    assert daemon.status.last_error is not None
+    assert "127.0.0.1" in daemon.status.last_error
+    assert daemon.status.frames_today > frames_at_error  # capture went on
