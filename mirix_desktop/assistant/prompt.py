@@ -183,13 +183,16 @@ class PromptBuilder:
         for record, text in candidates:
             number = len(snippets) + 1
             head = f"[{number}] {describe_time(record)} · {record.type.value}"
-            meta = "\n".join(
-                f"{label}: {value}"
-                for label, value in (("app", record.app), ("title", record.title))
-                if value
+            meta = _defuse(
+                "\n".join(
+                    f"{label}: {value}"
+                    for label, value in (("app", record.app), ("title", record.title))
+                    if value
+                ),
+                nonce,
             )
             body = _defuse(text, nonce)
-            frame = f"{head}\n{open_marker}\n{_defuse(meta, nonce)}\n\n{close_marker}"
+            frame = f"{head}\n{open_marker}\n{meta}\n\n{close_marker}"
             budget = min(SNIPPET_TOKEN_CAP, room - count(frame))
             if budget < MIN_SNIPPET_TOKENS:
                 trimmed = True
@@ -232,7 +235,22 @@ class PromptBuilder:
         return text[:low] + "…" if low else ""
 
 
+# Chat-template control sequences (ChatML, Llama 2/3, Gemma, Mistral). llama.cpp
+# tokenizes the rendered prompt with special tokens recognised, so screen text
+# holding "<|im_end|>" would otherwise become a real end-of-turn and step
+# outside its fence. A space inside breaks the token and keeps the text legible.
+_CONTROL_SEQUENCES = re.compile(
+    r"<\|(?=[^|<>\s]{1,40}\|>)"  # <|im_start|>, <|eot_id|>, <|start_header_id|>
+    r"|<(?=/?s>)"  # <s>, </s>
+    r"|\[(?=/?INST\])"  # [INST], [/INST]
+    r"|<<(?=/?SYS>>)"  # <<SYS>>
+    r"|<(?=(?:start|end)_of_turn>)",  # Gemma
+)
+
+
 def _defuse(text: str, nonce: str) -> str:
+    """Screen text made inert: no fence marker, no chat-template control sequence."""
     # The nonce is random per request, so captured text cannot know it; this
     # only guards against the impossible-in-practice collision.
-    return re.sub(re.escape(nonce), "[…]", text)
+    text = re.sub(re.escape(nonce), "[…]", text)
+    return _CONTROL_SEQUENCES.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1:], text)
