@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 # tesseract: OCR engine data (tesserocr bundles the library, not the tessdata).
 # xvfb, openbox, xdotool: the headless display, window manager and input the
 # end-to-end tests drive. fonts-dejavu-core: text for those windows and the
-# replay benchmark. The libxcb/libxkbcommon/libegl ones: Qt's xcb platform.
+# replay benchmark. The libxcb/libxkbcommon/libegl ones: Qt's xcb platform. g++ and
+# cmake: llama-cpp-python compiles llama.cpp on first install (pip caches the wheel).
 SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-eng xvfb xdotool openbox fonts-dejavu-core
                  libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1
-                 libfontconfig1 libdbus-1-3 trayer)
+                 libfontconfig1 libdbus-1-3 trayer g++ cmake)
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
 
@@ -44,9 +45,10 @@ if command -v dpkg-query >/dev/null 2>&1; then
         fi
     fi
 else
-    for tool in tesseract Xvfb xdotool; do
+    for tool in tesseract Xvfb xdotool c++ cmake; do
         if ! command -v "$tool" >/dev/null 2>&1; then
-            say "'$tool' is missing. Install tesseract (with English data), Xvfb and xdotool"
+            say "'$tool' is missing. Install tesseract (with English data), Xvfb, xdotool,"
+            say "a C++ compiler and cmake (llama.cpp is compiled on first install)"
             say "with your system's package manager (Fedora: dnf install tesseract xorg-x11-server-Xvfb xdotool;"
             say "macOS: brew install tesseract)."
             exit 1
@@ -61,12 +63,13 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 stamp="$VENV/.installed-$(sha256sum pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)"
 if [[ ! -f "$stamp" ]]; then
-    say "installing Python packages into $VENV (first run takes a minute or two)"
+    say "installing Python packages into $VENV (the first run compiles llama.cpp: ~5-10 min)"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     # torch first, pinned to the CPU build: otherwise sentence-transformers
     # drags in several GB of CUDA wheels.
     "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-    "$VENV/bin/python" -m pip install -q -e ".[dev]"
+    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc 2>/dev/null || echo 2)" \
+        "$VENV/bin/python" -m pip install -q -e ".[dev]"
     rm -f "$VENV"/.installed-*
     touch "$stamp"
 fi
