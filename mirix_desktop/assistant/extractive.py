@@ -17,6 +17,7 @@ from mirix_desktop.memory.search import keyword_terms
 # LoCoMo test (README, "Assistant"): the grounding figure is reported for it.
 QUOTED = 3
 QUOTE_CHARS = 280
+RANK_COST = 0.4
 PREAMBLE = "From your memories (no language model is set up, so these are quotes):\n"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -52,11 +53,17 @@ def extractive_answer(question: str, snippets: Sequence[Snippet]) -> Iterator[st
     if not snippets:
         yield "I found nothing in your memories about that."
         return
-    # The best match is always quoted; the others only when they share a word
-    # with the question (the search also returns near-misses by meaning).
-    chosen = [snippets[0]] + [
-        s for s in snippets[1:] if _shared_words(f"{s.record.title or ''} {s.text}", question)
-    ]
+    # Quote the memories that share the most words with the question, the
+    # search's order breaking ties and costing 0.4 words a place (tuned on
+    # LoCoMo dev: +0.01 to +0.04 grounding over the search order alone). A
+    # memory sharing no word is quoted only when none does (a match by meaning).
+    overlap = {
+        s.number: _shared_words(f"{s.record.title or ''} {s.text}", question) for s in snippets
+    }
+    ranked = sorted(
+        snippets, key=lambda s: (RANK_COST * (s.number - 1) - overlap[s.number], s.number)
+    )
+    chosen = [s for s in ranked if overlap[s.number]] or [snippets[0]]
     yield PREAMBLE
     for snippet in chosen[:QUOTED]:
         record = snippet.record
