@@ -11,18 +11,20 @@ or a `ModelFileError` that says how to fix it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mirix_desktop.errors import ModelDownloadError, ModelFileError
+from mirix_desktop.memory.embedder import hub_offline_requested_by_user
 
 if TYPE_CHECKING:
     import httpx
@@ -200,6 +202,28 @@ def pull(
     entry = find_model(name, catalogue)
     if entry is None:
         raise ModelDownloadError(f"unknown model {name!r}; known models: {_known_names(catalogue)}")
+    if hub_offline_requested_by_user():
+        raise ModelDownloadError(
+            "HF_HUB_OFFLINE is set in your environment; unset it to download a model"
+        )
+    with _online():
+        return _pull(entry, models_dir, progress=progress)
+
+
+@contextlib.contextmanager
+def _online() -> Iterator[None]:
+    """Lifts the offline mode the embedder set for its bundled model, for one download."""
+    from huggingface_hub import constants
+
+    previous = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = False
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = previous
+
+
+def _pull(entry: CatalogueModel, models_dir: Path, *, progress: bool) -> Path:
     endpoint = hub_endpoint()
     target = entry.path_in(models_dir)
     try:

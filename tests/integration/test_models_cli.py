@@ -149,3 +149,32 @@ def test_path_prints_the_models_dir_and_model_files(
     assert found.exit_code == 0, found.output
     assert found.stdout.strip() == str(models_dir / QWEN.filename)
     assert os.path.samefile(found.stdout.strip(), models_dir / QWEN.filename)
+
+
+def test_pull_works_after_the_bundled_embedder_switched_the_hub_offline(
+    tmp_path: Path, models_dir: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loading the bundled MiniLM sets HF_HUB_OFFLINE, which huggingface_hub
+    # freezes at import: in one process (the daemon, a test run) a later pull
+    # must still work.
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    hub.add(QWEN.repo_id, QWEN.filename, PAYLOAD)
+    result = run(tmp_path, "pull", "qwen2.5-0.5b")
+    assert result.exit_code == 0, result.output
+    assert constants.HF_HUB_OFFLINE is True  # restored for the embedder
+
+
+def test_offline_mode_the_user_asked_for_is_respected(
+    tmp_path: Path, models_dir: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mirix_desktop.memory import embedder
+
+    monkeypatch.setattr(embedder, "_USER_OFFLINE", True)
+    hub.add(QWEN.repo_id, QWEN.filename, PAYLOAD)
+    result = run(tmp_path, "pull", "qwen2.5-0.5b")
+    assert result.exit_code == MODEL_ERROR_EXIT
+    assert "HF_HUB_OFFLINE" in result.output
+    assert hub.downloads(QWEN.filename) == 0
