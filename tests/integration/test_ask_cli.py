@@ -99,3 +99,18 @@ def test_doctor_without_a_model(data_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "provider extractive" in result.output
     assert "FAIL" not in result.output
+
+
+def test_doctor_reports_a_remote_model_that_answers_and_one_that_is_down(data_dir: Path) -> None:
+    from tests.helpers.fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
+        server.reply("OK")
+        result = run(data_dir, "doctor", "--base-url", server.base_url, "--model", server.model)
+        assert result.exit_code == 0, result.output
+        assert f"openai:{server.model} answered" in result.output
+        assert server.chat_requests[-1].body["max_tokens"] == 8
+        url = server.base_url
+    down = run(data_dir, "doctor", "--base-url", url, "--model", "m")
+    assert down.exit_code == 1
+    assert "FAIL" in down.output and "127.0.0.1" in down.output
