@@ -70,13 +70,7 @@ class Answer:
             "remembered": None
             if self.remembered is None
             else {"memory_id": self.remembered.memory_id, "type": self.remembered.type.value},
-            "time_range": None
-            if self.time_range is None
-            else {
-                "phrase": self.time_range.phrase,
-                "since": self.time_range.since.isoformat() if self.time_range.since else None,
-                "until": self.time_range.until.isoformat() if self.time_range.until else None,
-            },
+            "time_range": None if self.time_range is None else self.time_range.to_json(),
             "trimmed_to_fit": self.trimmed,
             "timings_s": {
                 "retrieval": round(self.retrieval_s, 4),

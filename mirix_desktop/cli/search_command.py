@@ -50,13 +50,7 @@ def search(
     if as_json:
         payload = {
             "query": result.text,
-            "time_range": None
-            if result.time_range is None
-            else {
-                "phrase": result.time_range.phrase,
-                "since": result.time_range.since.isoformat() if result.time_range.since else None,
-                "until": result.time_range.until.isoformat() if result.time_range.until else None,
-            },
+            "time_range": None if result.time_range is None else result.time_range.to_json(),
             "results": [hit.to_json() for hit in result.hits],
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

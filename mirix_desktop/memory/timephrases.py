@@ -55,6 +55,14 @@ class TimeRange:
     until: datetime | None
     phrase: str
 
+    def to_json(self) -> dict[str, str | None]:
+        """The documented JSON form (README: `search --json`, `ask --json`)."""
+        return {
+            "phrase": self.phrase,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+
 
 @dataclass(frozen=True)
 class ParsedQuery:

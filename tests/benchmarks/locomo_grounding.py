@@ -19,14 +19,12 @@ import json
 import shutil
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
 
 from mirix_desktop.assistant import extractive
 from mirix_desktop.assistant.assistant import Assistant
 from mirix_desktop.config import Settings
-from mirix_desktop.memory.records import EpisodicMemory
-from tests.benchmarks.common import embedder, open_store, temp_dir
-from tests.benchmarks.locomo_recall import DATA, SPLITS, evidence_ids, turns
+from tests.benchmarks.common import embedder, temp_dir
+from tests.benchmarks.locomo_recall import DATA, SPLITS, evidence_ids, load_conversation
 
 QUOTED_VARIANTS = (1, extractive.QUOTED, 5)
 
@@ -40,23 +38,10 @@ def evaluate(split: str) -> dict[int, dict[str, float]]:
     asked = 0
     seconds: list[float] = []
     for index in SPLITS[split]:
-        sample = data[index]
         directory = temp_dir("locomo-grounding-")
-        store = open_store(directory / "mirix.db", model)
-        dia_of_id: dict[int, str] = {}
-        last = datetime.min.replace(tzinfo=UTC)
-        for thread, when, session in turns(sample["conversation"]):
-            memories = []
-            for turn in session:
-                text = f"{turn['speaker']}: {turn['text']}"
-                if turn.get("blip_caption"):
-                    text += f" [image: {turn['blip_caption']}]"
-                memories.append(EpisodicMemory(summary=text, started_at=when, thread=thread))
-            ids = store.add_many(memories)
-            dia_of_id.update(zip(ids, (t["dia_id"] for t in session), strict=True))
-            last = max(last, when)
+        store, dia_of_id, now = load_conversation(data[index], directory, model)
         known = set(dia_of_id.values())
-        now = last + timedelta(days=1)
+        sample = data[index]
         assistant = Assistant(store, None, Settings(), clock=lambda now=now: now)
         for qa in sample["qa"]:
             if qa.get("category") not in (1, 2, 3, 4):

@@ -20,10 +20,12 @@ import re
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from mirix_desktop.memory.records import EpisodicMemory
 from mirix_desktop.memory.search import SearchEngine, SearchQuery
+from mirix_desktop.memory.store import MemoryStore
 from tests.benchmarks.common import REPO, embedder, open_store, temp_dir
 
 DATA = REPO.parent / "shared" / "data" / "locomo" / "locomo10.json"
@@ -64,6 +66,26 @@ def turns(conversation: dict[str, Any]) -> list[tuple[str, datetime, list[dict[s
     return sessions
 
 
+def load_conversation(
+    sample: dict[str, Any], directory: Path, model: Any
+) -> tuple[MemoryStore, dict[int, str], datetime]:
+    """A store holding one LoCoMo conversation; its dialogue ids by memory id; "now"."""
+    store = open_store(directory / "mirix.db", model)
+    dia_of_id: dict[int, str] = {}
+    last = datetime.min.replace(tzinfo=UTC)
+    for thread, when, session in turns(sample["conversation"]):
+        memories = []
+        for turn in session:
+            text = f"{turn['speaker']}: {turn['text']}"
+            if turn.get("blip_caption"):
+                text += f" [image: {turn['blip_caption']}]"
+            memories.append(EpisodicMemory(summary=text, started_at=when, thread=thread))
+        ids = store.add_many(memories)
+        dia_of_id.update(zip(ids, (t["dia_id"] for t in session), strict=True))
+        last = max(last, when)
+    return store, dia_of_id, last + timedelta(days=1)
+
+
 def evaluate(split: str, model: Any) -> dict[str, tuple[float, int]]:
     data = json.loads(DATA.read_text())
     totals = {name: [0.0, 0] for name in VARIANTS}
@@ -71,21 +93,8 @@ def evaluate(split: str, model: Any) -> dict[str, tuple[float, int]]:
     for index in SPLITS[split]:
         sample = data[index]
         directory = temp_dir("locomo-")
-        store = open_store(directory / "mirix.db", model)
-        dia_of_id: dict[int, str] = {}
-        last = datetime.min.replace(tzinfo=UTC)
-        for thread, when, session in turns(sample["conversation"]):
-            memories = []
-            for turn in session:
-                text = f"{turn['speaker']}: {turn['text']}"
-                if turn.get("blip_caption"):
-                    text += f" [image: {turn['blip_caption']}]"
-                memories.append(EpisodicMemory(summary=text, started_at=when, thread=thread))
-            ids = store.add_many(memories)
-            dia_of_id.update(zip(ids, (t["dia_id"] for t in session), strict=True))
-            last = max(last, when)
+        store, dia_of_id, now = load_conversation(sample, directory, model)
         known = set(dia_of_id.values())
-        now = last + timedelta(days=1)
         for qa in sample["qa"]:
             if qa.get("category") not in (1, 2, 3, 4):
                 continue
