@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from mirix_desktop.assistant.conversations import CHAT_APP
+from mirix_desktop.assistant.prompt import Fence
 from mirix_desktop.capture.privacy import REDACTION_MARKER
 from mirix_desktop.errors import LlmError
 from mirix_desktop.llm.base import ChatMessage, ChatModel, GenerationOptions
@@ -80,12 +80,6 @@ class StepOutcome:
 
 def _local_day(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d")
-
-
-def _fenced(text: str) -> tuple[str, str, str]:
-    nonce = secrets.token_hex(6)
-    open_marker, close_marker = f"<<<DATA {nonce}", f"DATA {nonce}>>>"
-    return open_marker, close_marker, f"{open_marker}\n{text}\n{close_marker}"
 
 
 def parse_knowledge(reply: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
@@ -245,9 +239,9 @@ class Consolidator:
             )
             if part
         )[:MAX_INPUT_CHARS]
-        open_marker, close_marker, fenced = _fenced(text)
-        system = _EPISODE_PROMPT.format(open_marker=open_marker, close_marker=close_marker)
-        summary = " ".join(self._ask(system, fenced, 120).split())
+        fence = Fence.new()
+        system = _EPISODE_PROMPT.format(open_marker=fence.open, close_marker=fence.close)
+        summary = " ".join(self._ask(system, fence.wrap(text), 120).split())
         if len(summary) < 8:
             raise ValueError("the model's summary is empty")
         original = "\n".join(p for p in (episode.summary, episode.details) if p)
@@ -257,11 +251,11 @@ class Consolidator:
 
     def _learn_from_resource(self, record: MemoryRecord) -> list[int]:
         text = "\n".join(p for p in (record.title or "", record.body[:MAX_INPUT_CHARS]) if p)
-        open_marker, close_marker, fenced = _fenced(text)
+        fence = Fence.new()
         system = _RESOURCE_PROMPT.format(
-            open_marker=open_marker, close_marker=close_marker, max_facts=MAX_FACTS
+            open_marker=fence.open, close_marker=fence.close, max_facts=MAX_FACTS
         )
-        facts, procedures = parse_knowledge(self._ask(system, fenced, 400))
+        facts, procedures = parse_knowledge(self._ask(system, fence.wrap(text), 400))
         source = f"resource #{record.id}" + (f" ({record.title})" if record.title else "")
         thread = f"learned:{record.id}"
         now = self.clock()

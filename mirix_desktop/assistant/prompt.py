@@ -115,6 +115,49 @@ def memory_text(record: MemoryRecord, *, reveal_secret: bool = False) -> str:
     return record.body
 
 
+# Chat-template control sequences (ChatML, Llama 2/3, Gemma, Mistral). llama.cpp
+# tokenizes the rendered prompt with special tokens recognised, so screen text
+# holding "<|im_end|>" would otherwise become a real end-of-turn and step
+# outside its fence. A space inside breaks the token and keeps the text legible.
+_CONTROL_SEQUENCES = re.compile(
+    r"<\|(?=[^|<>\s]{1,40}\|>)"  # <|im_start|>, <|eot_id|>, <|start_header_id|>
+    r"|<(?=/?s>)"  # <s>, </s>
+    r"|\[(?=/?INST\])"  # [INST], [/INST]
+    r"|<<(?=/?SYS>>)"  # <<SYS>>
+    r"|<(?=(?:start|end)_of_turn>)",  # Gemma
+)
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Marks screen text as data for one request: markers holding a random nonce,
+    which captured text cannot know and so cannot close, and text made inert."""
+
+    nonce: str
+
+    @classmethod
+    def new(cls) -> Fence:
+        return cls(secrets.token_hex(6))
+
+    @property
+    def open(self) -> str:
+        return f"<<<DATA {self.nonce}"
+
+    @property
+    def close(self) -> str:
+        return f"DATA {self.nonce}>>>"
+
+    def defuse(self, text: str) -> str:
+        """No fence marker and no chat-template control sequence left in `text`."""
+        # The nonce is random per request; this only guards against the
+        # impossible-in-practice collision.
+        text = text.replace(self.nonce, "[…]")
+        return _CONTROL_SEQUENCES.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1:], text)
+
+    def wrap(self, text: str) -> str:
+        return f"{self.open}\n{self.defuse(text)}\n{self.close}"
+
+
 class PromptBuilder:
     """Builds prompts that fit a model's context."""
 
@@ -131,18 +174,16 @@ class PromptBuilder:
         history: Sequence[ChatMessage] = (),
         max_answer_tokens: int = 512,
         now: str = "",
-        nonce: str | None = None,
     ) -> Prompt:
         """`candidates` are (record, text) in rank order; `history` oldest first."""
-        nonce = nonce or secrets.token_hex(6)
-        open_marker, close_marker = f"<<<DATA {nonce}", f"DATA {nonce}>>>"
+        fence = Fence.new()
         count = self.count_tokens
         trimmed = False
 
         answer_tokens = max(16, min(max_answer_tokens, int(self.context_tokens * ANSWER_SHARE)))
         room = self.context_tokens - answer_tokens - SAFETY_TOKENS
 
-        markers = {"open_marker": open_marker, "close_marker": close_marker, "now": now}
+        markers = {"open_marker": fence.open, "close_marker": fence.close, "now": now}
         system = INSTRUCTIONS.format(**markers)
         if count(system) > room // 2:
             system = SHORT_INSTRUCTIONS.format(**markers)
@@ -183,16 +224,15 @@ class PromptBuilder:
         for record, text in candidates:
             number = len(snippets) + 1
             head = f"[{number}] {describe_time(record)} · {record.type.value}"
-            meta = _defuse(
+            meta = fence.defuse(
                 "\n".join(
                     f"{label}: {value}"
                     for label, value in (("app", record.app), ("title", record.title))
                     if value
-                ),
-                nonce,
+                )
             )
-            body = _defuse(text, nonce)
-            frame = f"{head}\n{open_marker}\n{meta}\n\n{close_marker}"
+            body = fence.defuse(text)
+            frame = f"{head}\n{fence.open}\n{meta}\n\n{fence.close}"
             budget = min(SNIPPET_TOKEN_CAP, room - count(frame))
             if budget < MIN_SNIPPET_TOKENS:
                 trimmed = True
@@ -200,8 +240,8 @@ class PromptBuilder:
             if count(body) > budget:
                 body = self._cut(focus(body, question, int(budget * 3.5)), budget)
                 trimmed = True
-            block = f"{head}\n{open_marker}\n" + (meta + "\n\n" if meta else "")
-            block += f"{body}\n{close_marker}"
+            block = f"{head}\n{fence.open}\n" + (meta + "\n\n" if meta else "")
+            block += f"{body}\n{fence.close}"
             room -= count(block) + 2
             blocks.append(block)
             snippets.append(Snippet(number, record, body))
@@ -233,24 +273,3 @@ class PromptBuilder:
             else:
                 high = middle - 1
         return text[:low] + "…" if low else ""
-
-
-# Chat-template control sequences (ChatML, Llama 2/3, Gemma, Mistral). llama.cpp
-# tokenizes the rendered prompt with special tokens recognised, so screen text
-# holding "<|im_end|>" would otherwise become a real end-of-turn and step
-# outside its fence. A space inside breaks the token and keeps the text legible.
-_CONTROL_SEQUENCES = re.compile(
-    r"<\|(?=[^|<>\s]{1,40}\|>)"  # <|im_start|>, <|eot_id|>, <|start_header_id|>
-    r"|<(?=/?s>)"  # <s>, </s>
-    r"|\[(?=/?INST\])"  # [INST], [/INST]
-    r"|<<(?=/?SYS>>)"  # <<SYS>>
-    r"|<(?=(?:start|end)_of_turn>)",  # Gemma
-)
-
-
-def _defuse(text: str, nonce: str) -> str:
-    """Screen text made inert: no fence marker, no chat-template control sequence."""
-    # The nonce is random per request, so captured text cannot know it; this
-    # only guards against the impossible-in-practice collision.
-    text = re.sub(re.escape(nonce), "[…]", text)
-    return _CONTROL_SEQUENCES.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1:], text)
