@@ -25,7 +25,7 @@ from types import FrameType
 
 import psutil
 
-from mirix_desktop.assistant.consolidation import Consolidator
+from mirix_desktop.assistant.consolidation import Consolidator, Measure
 from mirix_desktop.capture.screen import ScreenGrabber
 from mirix_desktop.capture.session import DesktopProbe, WindowInfo, open_probe
 from mirix_desktop.config import Settings
@@ -67,7 +67,7 @@ class Daemon:
         grabber_factory: Callable[[], ScreenGrabber] = ScreenGrabber,
         clock: Callable[[], datetime] = now_utc,
         model_factory: Callable[[], ChatModel | None] | None = None,
-        model_measure: str = "wall",
+        model_measure: Measure = "wall",
     ) -> None:
         self.paths = paths
         self.settings = settings
@@ -394,6 +394,6 @@ class Daemon:
             self.store,
             model,
             seconds_per_day=self.settings.consolidation.cpu_seconds_per_day,
-            measure="cpu" if self._model_measure == "cpu" else "wall",
+            measure=self._model_measure,
             timeout_s=self.settings.llm.timeout_s,
         )
