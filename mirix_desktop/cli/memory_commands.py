@@ -121,24 +121,6 @@ def delete(app: AppContext, memory_id: int) -> None:
     click.echo(f"Deleted memory {memory_id}.")
 
 
-# The field that holds each type's text, and the one holding its title.
-_TEXT_FIELD = {
-    MemoryType.CORE: "value",
-    MemoryType.EPISODIC: "summary",
-    MemoryType.SEMANTIC: "summary",
-    MemoryType.PROCEDURAL: "summary",
-    MemoryType.RESOURCE: "content",
-    MemoryType.KNOWLEDGE_VAULT: "secret_value",
-}
-_TITLE_FIELD = {
-    MemoryType.CORE: "label",
-    MemoryType.EPISODIC: "title",
-    MemoryType.SEMANTIC: "name",
-    MemoryType.RESOURCE: "title",
-    MemoryType.KNOWLEDGE_VAULT: "caption",
-}
-
-
 @memory.command("edit")
 @click.argument("memory_id", type=int)
 @click.option("--text", help="The new text (default: open it in your $EDITOR).")
@@ -149,7 +131,7 @@ def edit(app: AppContext, memory_id: int, text: str | None, title: str | None) -
     store = app.store()
     record = store.get(memory_id)
     current = record.model()
-    text_field = _TEXT_FIELD[record.type]
+    text_field = current.text_field
     if text is None and title is None:
         if not sys.stdin.isatty():
             raise click.UsageError("Give --text or --title (no terminal to open an editor).")
@@ -164,9 +146,9 @@ def edit(app: AppContext, memory_id: int, text: str | None, title: str | None) -
             raise click.BadParameter("the text is empty", param_hint="--text")
         changes[text_field] = text.strip()
     if title is not None:
-        if record.type not in _TITLE_FIELD:
+        if current.title_field is None:
             raise click.BadParameter(f"a {record.type.value} memory has no title")
-        changes[_TITLE_FIELD[record.type]] = title
+        changes[current.title_field] = title
     try:
         updated = type(current).model_validate({**current.model_dump(), **changes})
         updated.search_text()  # checks limits, e.g. a core memory's length

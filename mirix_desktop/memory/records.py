@@ -48,6 +48,10 @@ class MemoryFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     memory_type: ClassVar[MemoryType]
+    # The field holding the type's main text, and the one holding its title
+    # (None: the type has no title of its own); `memory add/edit` fill them.
+    text_field: ClassVar[str]
+    title_field: ClassVar[str | None]
 
     app: str | None = None
     # Groups memories seen together (a chat, a document, a session), so search
@@ -72,6 +76,8 @@ class EpisodicMemory(MemoryFields):
     """A time-bounded event: what the user did, where, from when to when."""
 
     memory_type: ClassVar[MemoryType] = MemoryType.EPISODIC
+    text_field: ClassVar[str] = "summary"
+    title_field: ClassVar[str | None] = "title"
     started_at: datetime = Field(default_factory=now_utc)
     ended_at: datetime | None = None
     title: str | None = None
@@ -93,6 +99,8 @@ class ResourceMemory(MemoryFields):
     """A document, page, file, code or chat seen on screen, with its text."""
 
     memory_type: ClassVar[MemoryType] = MemoryType.RESOURCE
+    text_field: ClassVar[str] = "content"
+    title_field: ClassVar[str | None] = "title"
     kind: str = "document"
     title: str | None = None
     url: str | None = None
@@ -116,6 +124,8 @@ class CoreMemory(MemoryFields):
     """A short fact about the user or the assistant persona."""
 
     memory_type: ClassVar[MemoryType] = MemoryType.CORE
+    text_field: ClassVar[str] = "value"
+    title_field: ClassVar[str | None] = "label"
     label: str = "human"
     value: str
     limit: int = Field(2000, ge=1)
@@ -142,6 +152,8 @@ class SemanticMemory(MemoryFields):
     """A fact or concept learned."""
 
     memory_type: ClassVar[MemoryType] = MemoryType.SEMANTIC
+    text_field: ClassVar[str] = "summary"
+    title_field: ClassVar[str | None] = "name"
     name: str
     summary: str
     details: str | None = None
@@ -162,6 +174,8 @@ class ProceduralMemory(MemoryFields):
     """A how-to or workflow: a summary and its steps."""
 
     memory_type: ClassVar[MemoryType] = MemoryType.PROCEDURAL
+    text_field: ClassVar[str] = "summary"
+    title_field: ClassVar[str | None] = None
     summary: str
     steps: list[str] = Field(default_factory=list)
     created: datetime = Field(default_factory=now_utc)
@@ -180,6 +194,8 @@ class KnowledgeVaultItem(MemoryFields):
     """A sensitive item the user chose to keep. Its secret is never indexed."""
 
     memory_type: ClassVar[MemoryType] = MemoryType.KNOWLEDGE_VAULT
+    text_field: ClassVar[str] = "secret_value"
+    title_field: ClassVar[str | None] = "caption"
     entry_type: str = "note"
     sensitivity: Literal["low", "medium", "high"] = "high"
     secret_value: str
