@@ -125,7 +125,13 @@ def prepare(image: Image.Image) -> Image.Image:
 
 
 def lines_from_tsv(rows: list[dict[str, Any]]) -> list[OcrLine]:
-    """Groups tesseract's word rows (level 5) into lines, dropping unreadable words."""
+    """Groups tesseract's word rows (level 5) into lines, dropping unreadable words.
+
+    Tesseract's "line" in single-column mode runs across the whole picture
+    (a sidebar entry, the code beside it and a minimap). Such a line is cut
+    where words stand far apart, so each piece has a tight box: the pipeline
+    decides by boxes which text moved, was covered or must be read again.
+    """
     grouped: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
     for row in rows:
         if int(row["level"]) != 5:
@@ -136,24 +142,42 @@ def lines_from_tsv(rows: list[dict[str, Any]]) -> list[OcrLine]:
             continue
         key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
         grouped.setdefault(key, []).append(row)
-    lines = []
-    for words in grouped.values():
-        left = min(int(w["left"]) for w in words) - _BORDER
-        top = min(int(w["top"]) for w in words) - _BORDER
-        right = max(int(w["left"]) + int(w["width"]) for w in words) - _BORDER
-        bottom = max(int(w["top"]) + int(w["height"]) for w in words) - _BORDER
-        lines.append(
-            OcrLine(
-                text=" ".join(str(w["text"]).strip() for w in words),
-                x=left,
-                y=top,
-                width=right - left,
-                height=bottom - top,
-                confidence=sum(float(w["conf"]) for w in words) / len(words),
-            )
-        )
+    lines = [_line_of(piece) for words in grouped.values() for piece in _pieces(words)]
     lines.sort(key=lambda line: (line.y, line.x))
     return lines
+
+
+# Words further apart than this many line heights belong to different pieces.
+_PIECE_GAP = 2.5
+
+
+def _pieces(words: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    words = sorted(words, key=lambda w: int(w["left"]))
+    height = sorted(int(w["height"]) for w in words)[len(words) // 2]
+    pieces = [[words[0]]]
+    for word in words[1:]:
+        last = pieces[-1][-1]
+        gap = int(word["left"]) - (int(last["left"]) + int(last["width"]))
+        if gap > _PIECE_GAP * max(height, 8):
+            pieces.append([word])
+        else:
+            pieces[-1].append(word)
+    return pieces
+
+
+def _line_of(words: list[dict[str, Any]]) -> OcrLine:
+    left = min(int(w["left"]) for w in words) - _BORDER
+    top = min(int(w["top"]) for w in words) - _BORDER
+    right = max(int(w["left"]) + int(w["width"]) for w in words) - _BORDER
+    bottom = max(int(w["top"]) + int(w["height"]) for w in words) - _BORDER
+    return OcrLine(
+        text=" ".join(str(w["text"]).strip() for w in words),
+        x=left,
+        y=top,
+        width=right - left,
+        height=bottom - top,
+        confidence=sum(float(w["conf"]) for w in words) / len(words),
+    )
 
 
 def _parse_tsv(tsv: str) -> list[dict[str, Any]]:

@@ -83,23 +83,27 @@ def redacted(redactor: Redactor, window: WindowInfo) -> WindowInfo:
 
 
 def _gray(pixels: Pixels, rect: Rect) -> bytes:
-    crop = pixels[rect.y : rect.bottom, rect.x : rect.right, :3].astype(np.uint16)
-    gray = (crop[..., 0] * 29 + crop[..., 1] * 150 + crop[..., 2] * 77) >> 8
-    return gray.astype(np.uint8).tobytes()
+    """The region in 8-bit gray, by PIL's ITU-R 601 luma: the conversion any other
+    reader of the screen uses, as tesseract's reading shifts with the gray levels."""
+    crop = np.ascontiguousarray(pixels[rect.y : rect.bottom, rect.x : rect.right])
+    image = Image.frombuffer("RGB", (rect.width, rect.height), crop, "raw", "BGRX", 0, 1)
+    return image.convert("L").tobytes()
 
 
 def thumbnail(pixels: Pixels, width: int) -> bytes:
     """A small JPEG of the (already masked) picture; at 320 px wide text is not legible."""
     height, full_width = pixels.shape[:2]
-    image = Image.frombuffer("RGBA", (full_width, height), np.ascontiguousarray(pixels))
+    # PIL reads mss's BGRA as RGB directly (raw mode "BGRX"): no channel shuffling.
+    image = Image.frombuffer(
+        "RGB", (full_width, height), np.ascontiguousarray(pixels), "raw", "BGRX", 0, 1
+    )
     factor = max(1, full_width // width)
     small = image.reduce(factor) if factor > 1 else image
     target = (width, max(1, round(height * width / full_width)))
-    small = small.resize(target, Image.Resampling.BILINEAR)
-    # mss gives BGRA: swap to RGB while dropping alpha.
-    blue, green, red, _alpha = small.split()
+    if small.size != target:
+        small = small.resize(target, Image.Resampling.BILINEAR)
     out = io.BytesIO()
-    Image.merge("RGB", (red, green, blue)).save(out, format="JPEG", quality=60)
+    small.save(out, format="JPEG", quality=60)
     return out.getvalue()
 
 
