@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,9 @@ _WORD_GAP = 24
 _MERGE_SHARE = 0.5
 # An older picture is the base only if it matches this share of tiles more.
 _CLEARLY_CLOSER = 0.1
+# Without window names, below this share of changed tiles a picture carries
+# on the screen it is based on.
+_SAME_SCREEN = 0.25
 # A scroll needs this many content rows agreeing on one shift.
 _MIN_SCROLL_VOTES = 4
 _MIN_SCROLL_HEIGHT = 96
@@ -110,9 +114,7 @@ def signature(pixels: Pixels, tile: int = TILE) -> Signature:
     row_chunks: RowHashes = np.einsum(
         "rck,k->rc", words.reshape(rows * tile, cols, tile), row_weights, dtype=np.uint32
     )
-    tiles = np.einsum(
-        "rkc,k->rc", row_chunks.reshape(rows, tile, cols), weights, dtype=np.uint64
-    )
+    tiles = np.einsum("rkc,k->rc", row_chunks.reshape(rows, tile, cols), weights, dtype=np.uint64)
     return Signature(tiles=tiles, width=width, height=height, row_chunks=row_chunks)
 
 
@@ -134,6 +136,11 @@ class ChangePlan:
     moves: tuple[Move, ...]
     changed_share: float
     signature: Signature = field(repr=False, compare=False)
+    # The base, when this picture is the same screen carried on (typing,
+    # scrolling): it is dropped from the cache, which then holds one state
+    # per screen instead of the last few frames of the busiest one.
+    replaces: int | None = None
+    screen: Hashable = field(default=None, compare=False)
 
 
 _state_ids = itertools.count(time.time_ns())
@@ -152,11 +159,13 @@ class ChangeTracker:
         self._cached_states = cached_states
         self._last_pixels: Pixels | None = None
         self._last_state: int | None = None
+        self._last_screen: Hashable = None
         self._states: OrderedDict[int, Signature] = OrderedDict()
 
     def reset(self) -> None:
         self._last_pixels = None
         self._last_state = None
+        self._last_screen = None
         self._states.clear()
 
     def unchanged(self, pixels: Pixels) -> bool:
@@ -164,8 +173,18 @@ class ChangeTracker:
         last = self._last_pixels
         return last is not None and last.shape == pixels.shape and np.array_equal(last, pixels)
 
-    def plan(self, pixels: Pixels) -> ChangePlan | None:
-        """None when nothing changed since the last committed frame."""
+    def plan(
+        self, pixels: Pixels, windows: Sequence[Rect] = (), screen: Hashable = None
+    ) -> ChangePlan | None:
+        """None when nothing changed since the last committed frame.
+
+        `windows`: the windows' rects on this picture, top-most first. A
+        region never spans two windows: text is widened only up to a window's
+        edge (else a changed line in one window drags in the busy text of the
+        window beside it), and each window decides alone whether it is read
+        whole. `screen` names what is shown (the windows and their titles):
+        a picture with the same name as the last one carries it on.
+        """
         if self.unchanged(pixels):
             return None
         sig = signature(pixels, self.tile)
@@ -173,38 +192,60 @@ class ChangeTracker:
         frame = Rect(0, 0, width, height)
         base_id, base_sig = self._best_base(sig)
         if base_sig is None:
-            return ChangePlan(next(_state_ids), None, (frame,), (), 1.0, sig)
+            return ChangePlan(next(_state_ids), None, (frame,), (), 1.0, sig, screen=screen)
         mask = sig.tiles != base_sig.tiles
         changed_share = float(mask.mean())
         if not mask.any():
             # Back to a cached picture exactly: its text is already known.
-            return ChangePlan(next(_state_ids), base_id, (), (), 0.0, sig)
+            return ChangePlan(next(_state_ids), base_id, (), (), 0.0, sig, screen=screen)
         previous = self._last_pixels if base_id == self._last_state else None
+        previous_sig = self._states.get(base_id) if previous is not None and base_id else None
         regions: list[Rect] = []
         moves: list[Move] = []
-        previous_sig = self._states.get(base_id) if previous is not None and base_id else None
-        for tile_box in self._changed_boxes(mask, frame):
-            rest = [tile_box]
-            if previous is not None and previous_sig is not None:
-                found, strips, rest = _detect_scrolls(
-                    tile_box, sig, previous_sig, pixels, previous, self.tile
-                )
-                moves.extend(found)
-                regions.extend(_widen_to_text(strip, pixels) for strip in strips)
-            for part in rest:
-                box = _tighten(part, pixels, previous) if previous is not None else part
-                if box is not None:
-                    regions.append(_widen_to_text(box, pixels))
-        regions = merge_overlapping(regions, _MERGE_SHARE)
-        if sum(r.area for r in regions) > FULL_FRAME_SHARE * frame.area:
-            regions, moves = [frame], []
+        boxes = self._changed_boxes(mask, frame)
+        for area in screen_areas(frame, windows):
+            area_regions: list[Rect] = []
+            area_moves: list[Move] = []
+            for tile_box in boxes:
+                box = tile_box.intersection(area)
+                if box is None:
+                    continue
+                rest = [box]
+                if previous is not None and previous_sig is not None:
+                    found, strips, rest = _detect_scrolls(
+                        box, sig, previous_sig, pixels, previous, self.tile
+                    )
+                    area_moves.extend(found)
+                    area_regions.extend(_widen_to_text(strip, pixels, area) for strip in strips)
+                for part in rest:
+                    bands = [part] if previous is None else _changed_bands(part, pixels, previous)
+                    area_regions.extend(_widen_to_text(band, pixels, area) for band in bands)
+            area_regions = merge_overlapping(area_regions, _MERGE_SHARE)
+            if sum(r.area for r in area_regions) > FULL_FRAME_SHARE * area.area:
+                area_regions, area_moves = [area], []
+            regions.extend(area_regions)
+            moves.extend(area_moves)
+        same_screen = (
+            screen == self._last_screen if screen is not None else changed_share < _SAME_SCREEN
+        )
+        replaces = base_id if base_id == self._last_state and same_screen else None
         return ChangePlan(
-            next(_state_ids), base_id, tuple(regions), tuple(moves), changed_share, sig
+            next(_state_ids),
+            base_id,
+            tuple(regions),
+            tuple(moves),
+            changed_share,
+            sig,
+            replaces,
+            screen,
         )
 
     def commit(self, plan: ChangePlan, pixels: Pixels) -> None:
         self._last_pixels = pixels.copy()
         self._last_state = plan.state_id
+        self._last_screen = plan.screen
+        if plan.replaces is not None:
+            self._states.pop(plan.replaces, None)
         self._states[plan.state_id] = plan.signature
         while len(self._states) > self._cached_states:
             self._states.popitem(last=False)
@@ -243,21 +284,29 @@ class ChangeTracker:
         return boxes
 
 
-def _tighten(box: Rect, pixels: Pixels, previous: Pixels) -> Rect | None:
-    """The bounding box of the pixels that really differ inside a group of tiles."""
+# Changed rows closer than this belong to one band (the lines of a paragraph).
+_BAND_GAP = 8
+
+
+def _changed_bands(box: Rect, pixels: Pixels, previous: Pixels) -> list[Rect]:
+    """The pixels that really differ inside a group of tiles, as horizontal bands.
+
+    Each stretch of changed rows gets its own bounding box: a tall group of
+    tiles (a column next to a scrolled page, a status bar and an edited line
+    far above it) would otherwise become one box that widening then spreads
+    over everything in between.
+    """
     cur = _words(pixels)[box.y : box.bottom, box.x : box.right]
     old = _words(previous)[box.y : box.bottom, box.x : box.right]
     diff = cur != old
-    rows = np.flatnonzero(diff.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(diff.any(axis=0))
-    return Rect(
-        box.x + int(cols[0]),
-        box.y + int(rows[0]),
-        int(cols[-1] - cols[0]) + 1,
-        int(rows[-1] - rows[0]) + 1,
-    )
+    changed_rows = diff.any(axis=1)
+    bands: list[Rect] = []
+    for a, b in _runs(changed_rows):
+        if bands and box.y + a - bands[-1].bottom < _BAND_GAP:
+            a = bands.pop().y - box.y
+        cols = np.flatnonzero(diff[a:b].any(axis=0))
+        bands.append(Rect(box.x + int(cols[0]), box.y + a, int(cols[-1] - cols[0]) + 1, b - a))
+    return bands
 
 
 def _uniform_rows(words: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
@@ -367,6 +416,22 @@ def _detect_scrolls(
     return moves, strips, rest
 
 
+def screen_areas(frame: Rect, windows: Sequence[Rect]) -> list[Rect]:
+    """The picture cut into the visible parts of each window and what no window covers."""
+    areas: list[Rect] = []
+    above: list[Rect] = []
+    for window in windows:
+        parts = [clip] if (clip := window.clipped(frame)) is not None else []
+        for cover in above:
+            parts = [piece for part in parts for piece in part.subtract(cover)]
+        areas.extend(parts)
+        above.append(window)
+    uncovered = [frame]
+    for window in windows:
+        uncovered = [piece for part in uncovered for piece in part.subtract(window)]
+    return areas + uncovered
+
+
 def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     """[start, stop) of each run of True."""
     padded = np.concatenate(([False], flags, [False]))
@@ -374,26 +439,27 @@ def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _widen_to_text(region: Rect, pixels: Pixels) -> Rect:
+def _widen_to_text(region: Rect, pixels: Pixels, bounds: Rect) -> Rect:
     """Grows a region to blank rows above/below and wide blank gaps left/right.
 
     OCR of half a line reads garbage and would replace the good text of the
-    whole line, so regions end where text does. Growing sideways can reach
-    taller letters, so it repeats until the region is stable.
+    whole line, so regions end where text does, but never beyond `bounds`
+    (the window). Growing sideways can reach taller letters, so it repeats
+    until the region is stable.
     """
     for _ in range(2):
-        grown = _widen_once(region, pixels)
+        grown = _widen_once(region, pixels, bounds)
         if grown == region:
             break
         region = grown
     return region
 
 
-def _widen_once(region: Rect, pixels: Pixels) -> Rect:
+def _widen_once(region: Rect, pixels: Pixels, bounds: Rect) -> Rect:
     words = _words(pixels)
-    height, width = words.shape
     top, bottom = region.y, region.bottom
-    low, high = max(0, top - _MAX_VERTICAL_GROWTH), min(height, bottom + _MAX_VERTICAL_GROWTH)
+    low = max(bounds.y, top - _MAX_VERTICAL_GROWTH)
+    high = min(bounds.bottom, bottom + _MAX_VERTICAL_GROWTH)
     blank_row = _uniform_rows(words[low:high, region.x : region.right])
     while top > low and not blank_row[top - 1 - low]:
         top -= 1
@@ -404,7 +470,7 @@ def _widen_once(region: Rect, pixels: Pixels) -> Rect:
     left, right = region.x, region.right
     gap = 0
     x = left - 1
-    while x >= 0 and gap < _WORD_GAP:
+    while x >= bounds.x and gap < _WORD_GAP:
         if blank_col[x]:
             gap += 1
         else:
@@ -412,7 +478,7 @@ def _widen_once(region: Rect, pixels: Pixels) -> Rect:
         x -= 1
     gap = 0
     x = right
-    while x < width and gap < _WORD_GAP:
+    while x < bounds.right and gap < _WORD_GAP:
         if blank_col[x]:
             gap += 1
         else:

@@ -55,6 +55,7 @@ class FrameJob:
     crops: tuple[Crop, ...]
     source: str = "capture"  # or "ingest"
     frame_id: int | None = None
+    replaces: int | None = None  # the base state, dropped once this one is made
 
     @property
     def active(self) -> WindowInfo | None:
@@ -130,6 +131,7 @@ def encode(job: FrameJob | ActivityJob) -> tuple[str, bytes]:
             for c, b in zip(job.crops, blobs, strict=True)
         ],
         "source": job.source,
+        "replaces": job.replaces,
     }
     head = json.dumps(header).encode()
     return "frame", _HEADER.pack(len(head)) + head + b"".join(blobs)
@@ -167,6 +169,7 @@ def decode(kind: str, payload: bytes, frame_id: int | None) -> FrameJob | Activi
         crops=tuple(crops),
         source=header.get("source", "capture"),
         frame_id=frame_id,
+        replaces=header.get("replaces"),
     )
 
 

@@ -184,6 +184,8 @@ class JobProcessor:
         ]
         lines = sorted(carried + new_lines, key=lambda line: (line.y, line.x))
         self._states[job.state_id] = lines
+        if job.replaces is not None:
+            self._states.pop(job.replaces, None)
         while len(self._states) > _STATES:
             self._states.popitem(last=False)
         # The windows' titles were redacted before the job was written.

@@ -178,10 +178,11 @@ class FrameSubmitter:
         kept, masked = self.visible_windows(windows)
         pixels = _masked(shot.pixels, masked, shot.rect)
         tracker = self._trackers.setdefault(shot.monitor, ChangeTracker())
-        plan = tracker.plan(pixels)
+        local_windows = on_monitor(kept, shot.rect)
+        screen = tuple((w.app, w.title, w.rect) for w in local_windows) or None
+        plan = tracker.plan(pixels, [w.rect for w in local_windows if w.rect is not None], screen)
         if plan is None:
             return SubmitResult("unchanged")
-        local_windows = on_monitor(kept, shot.rect)
         active = next((w for w in local_windows if w.active), None)
         if self.queue_depth >= self.settings.max_queue:
             self.degraded = True
@@ -230,6 +231,7 @@ class FrameSubmitter:
             moves=plan.moves,
             crops=crops,
             source=source,
+            replaces=plan.replaces,
         )
         with self.store.transaction() as conn:
             cursor = conn.execute(

@@ -8,11 +8,46 @@ showing pydoc's documentation of stdlib modules laid out like docs.python.org.
 The session idles, scrolls, types, switches apps and opens files and pages, and
 every frame says which of those happened.
 
+Carets blink as in the real apps, so a pause is not a run of identical frames.
+Only the focused window shows a live caret, and it restarts visible whenever
+that window gets input (each "type" frame, an "open", focusing it by a "switch"):
+- the editor's 2 px bar blinks 530 ms on, 530 ms off as long as the editor has
+  focus (VS Code's default "blink" style; VS Code hides it in an unfocused
+  editor). VS Code's source toggles every 500 ms (ViewCursors.BLINK_INTERVAL);
+  530 ms is the Windows caret blink time. At frames exactly 2 s apart a 500 ms
+  half period would always sample the visible phase, 530 ms gives a real mix;
+- the terminal's block blinks with GTK's defaults, gtk-cursor-blink-time 1200 ms
+  (600 ms on, 600 ms off), and stops blinking, solid, once
+  gtk-cursor-blink-timeout (10 s) has passed without input. Unfocused, it is a
+  hollow outline, as in gnome-terminal.
+Visibility follows from the frame's time and the time of the window's last
+input, so frames stay deterministic.
+
+The user reads at a human pace: after an event that reveals text (a scroll or
+page-down, opening a file or page, a command's output, switching to a window
+whose text changed since it was last seen) they stay idle for as many frames as
+reading the words that were not visible before takes (whitespace-separated words
+of the new lines), at a speed drawn per event uniformly between 238 words per
+minute (average silent reading of non-fiction by adults, Brysbaert 2019, "How
+many words do we read per minute?") and 450 words per minute (skimming). The
+session also has idle stretches where the user thinks or takes a call.
+
 All randomness comes from one seeded `random.Random`, listings are sorted and
 the real stdlib prefix is shown as /usr/lib/pythonX.Y, so the same seed on the
 same Python version, fonts and Pillow gives the same pixels. Each window is
-re-rendered only when its state changes, so switching back to a window shows
-it exactly as it was left.
+re-rendered only when its state changes (the caret is drawn on a copy), so
+switching back to a window shows it exactly as it was left. `caret=False,
+reading=False` (--no-caret --no-reading) gives the earlier session: carets that
+never blink and a user shown new text at about 600 words a minute.
+
+Each frame also carries `text`, every string drawn on its screen, as ground truth
+for telling OCR's real words from misreads. Surfaces record the strings they draw
+alongside their cached image, so a reused surface brings its text with it. Strings
+are recorded as drawn (after ellipsizing and column truncation), without surrounding
+whitespace; a code or terminal row drawn in coloured pieces is recorded as one row;
+a browser line cut by the viewport's top or bottom edge is recorded whole if any of
+it shows. Glyphs used as icons (×, ●, ›, ☆, +, ...), the minimap and carets are not
+text.
 
     .venv/bin/python -m tests.benchmarks.replay_frames --count 320 --out /tmp/replay_sample
 """
@@ -48,6 +83,13 @@ WORK_H = SCREEN_H - PANEL_H
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 FRAME_SECONDS = 2
 EVENTS = ("start", "idle", "scroll", "type", "switch", "open")
+# Events that give the focused window input, which restarts its caret visible.
+INPUT_EVENTS = ("type", "open", "switch")
+# Caret blink (on, off) in ms; see the module docstring for the sources.
+EDITOR_BLINK = (530, 530)
+TERMINAL_BLINK = (600, 600)  # gtk-cursor-blink-time 1200 ms
+TERMINAL_BLINK_TIMEOUT = timedelta(seconds=10)  # gtk-cursor-blink-timeout
+READING_WPM = (238.0, 450.0)  # Brysbaert 2019 non-fiction average; skimming
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -115,16 +157,29 @@ class ReplayFrame:
     image: Image.Image
     windows: tuple[ReplayWindow, ...]
     event: str
+    # Every string drawn on the screen: the panel's, then each shown window's (in
+    # `windows` order), in drawing order; see `_text` for what counts.
+    text: tuple[str, ...] = ()
 
 
-def replay_frames(count: int = 320, seed: int = 0) -> Iterator[ReplayFrame]:
-    """Yield `count` frames of the session `seed`, 2 s apart from START."""
-    desktop = _Desktop(random.Random(seed))
+def replay_frames(
+    count: int = 320, seed: int = 0, *, caret: bool = True, reading: bool = True
+) -> Iterator[ReplayFrame]:
+    """Yield `count` frames of the session `seed`, 2 s apart from START.
+
+    `caret` makes the focused window's caret blink, `reading` gives the user time
+    to read what each event reveals; with both off the carets are steady and the
+    user races through text, as in earlier versions of this script.
+    """
+    desktop = _Desktop(random.Random(seed), reading=reading)
     events = desktop.events()
     for index in range(count):
         event = next(events)
         at = START + timedelta(seconds=FRAME_SECONDS * index)
-        yield ReplayFrame(index, at, desktop.compose(at), desktop.windows(), event)
+        if event in INPUT_EVENTS:
+            desktop.stack[0].input_at = at
+        image, text = desktop.compose(at, blink=caret)
+        yield ReplayFrame(index, at, image, desktop.windows(), event, text)
 
 
 # --- fonts and text ---------------------------------------------------------------------------
@@ -150,15 +205,34 @@ def _width(name: str, size: int, text: str) -> float:
     return _font(name, size).getlength(text)
 
 
+class _Draw(ImageDraw.ImageDraw):
+    """An ImageDraw that keeps the strings `_text` draws with it, in drawing order."""
+
+    def __init__(self, im: Image.Image) -> None:
+        super().__init__(im)
+        self.strings: list[str] = []
+
+    def record(self, text: str) -> None:
+        """Note `text` as drawn; whitespace around it draws nothing and is dropped."""
+        if text := text.strip():
+            self.strings.append(text)
+
+
 def _text(
-    draw: ImageDraw.ImageDraw,
+    draw: _Draw,
     xy: tuple[float, float],
     text: str,
     font: tuple[str, int],
     fill: str,
     anchor: str = "ls",
+    *,
+    record: bool = True,
 ) -> None:
+    """Draw `text`, and record it unless `record` is off: icons drawn as glyphs (×, ›,
+    ☆, ...) are not text, and callers drawing one line in pieces record the line."""
     draw.text(xy, text, font=_font(*font), fill=fill, anchor=anchor)
+    if record:
+        draw.record(text)
 
 
 def _ellipsize(text: str, font: tuple[str, int], width: float) -> str:
@@ -217,16 +291,19 @@ def _sanitize(text: str) -> str:
     return text.replace(str(STDLIB), SHOWN_STDLIB)
 
 
+_PLAINTEXT: pydoc.TextDoc = pydoc.plaintext  # type: ignore[attr-defined]  # not in typeshed
+
+
 @functools.cache
 def _pydoc_text(name: str) -> str:
-    return _sanitize(pydoc.render_doc(name, renderer=pydoc.plaintext))
+    return _sanitize(pydoc.render_doc(name, renderer=_PLAINTEXT))
 
 
 @functools.cache
 def _pydoc_function(dotted: str) -> str:
     module, _, attr = dotted.rpartition(".")
     obj = getattr(importlib.import_module(module), attr)
-    return _sanitize(pydoc.render_doc(obj, title="Help on %s:", renderer=pydoc.plaintext))
+    return _sanitize(pydoc.render_doc(obj, title="Help on %s:", renderer=_PLAINTEXT))
 
 
 @functools.cache
@@ -366,6 +443,18 @@ class _Doc:
         return ""
 
 
+def _blink_on(since: timedelta, blink: tuple[int, int], timeout: timedelta | None = None) -> bool:
+    """Whether a caret that restarted visible `since` ago is shown."""
+    if timeout is not None and since >= timeout:
+        return True  # stopped blinking, solid
+    on, off = blink
+    return since // timedelta(milliseconds=1) % (on + off) < on
+
+
+Key = tuple[str | int, ...]  # identifies one line of text a window shows
+Strings = tuple[str, ...]  # the strings drawn on a surface, in drawing order
+
+
 class _App:
     app = ""
     label = ""
@@ -373,7 +462,9 @@ class _App:
     def __init__(self) -> None:
         self.version = 0
         self.size = (SCREEN_W, WORK_H)
-        self._surface: tuple[tuple[int, tuple[int, int], bool], Image.Image] | None = None
+        self.input_at = START  # the last input, which restarted the caret's blink
+        self._surface: tuple[tuple[int, tuple[int, int], bool], Image.Image, Strings] | None = None
+        self._with_caret: Image.Image | None = None
 
     @property
     def title(self) -> str:
@@ -386,14 +477,35 @@ class _App:
     def changed(self) -> None:
         self.version += 1
 
-    def surface(self, active: bool) -> Image.Image:
+    def surface(self, active: bool, caret: bool) -> tuple[Image.Image, Strings]:
+        """The window and the strings drawn on it, rendered once per state; the caret
+        (no text) goes on a cached copy."""
         key = (self.version, self.size, active)
         if self._surface is None or self._surface[0] != key:
-            self._surface = (key, self.render(active))
-        return self._surface[1]
+            self._surface = (key, *self.render(active))
+            self._with_caret = None
+        strings = self._surface[2]
+        if not caret:
+            return self._surface[1], strings
+        if self._with_caret is None:
+            self._with_caret = self._surface[1].copy()
+            self.draw_caret(self._with_caret, active)
+        return self._with_caret, strings
 
-    def render(self, active: bool) -> Image.Image:
+    def render(self, active: bool) -> tuple[Image.Image, Strings]:
+        """The window without its caret, and the strings drawn on it."""
         raise NotImplementedError
+
+    def caret(self, at: datetime, active: bool, blink: bool) -> bool:
+        """Whether the caret is drawn at `at`; without `blink` it never blinks."""
+        return False
+
+    def draw_caret(self, img: Image.Image, active: bool) -> None:
+        """Draw the caret on `img`, a copy of the last render."""
+
+    def visible(self) -> dict[Key, str]:
+        """The lines of text of the window's main area that are on screen now."""
+        return {}
 
 
 class _Editor(_App):
@@ -412,6 +524,8 @@ class _Editor(_App):
         super().__init__()
         self.docs = [_Doc(rel, list(_source_lines(rel))) for rel in files]
         self.current = 0
+        # The caret bar, and the minimap's arguments, of the last render.
+        self._caret: tuple[tuple[int, int, int, int], tuple[int, int, int]] | None = None
 
     @property
     def doc(self) -> _Doc:
@@ -475,10 +589,34 @@ class _Editor(_App):
         if line >= self.doc.top + self.rows - 3:
             self.doc.top = line - self.rows + 4
 
-    def render(self, active: bool) -> Image.Image:
+    def caret(self, at: datetime, active: bool, blink: bool) -> bool:
+        # VS Code hides the caret of an unfocused editor.
+        return active and (not blink or _blink_on(at - self.input_at, EDITOR_BLINK))
+
+    def draw_caret(self, img: Image.Image, active: bool) -> None:
+        if self._caret is None:
+            return
+        box, minimap = self._caret
+        draw = ImageDraw.Draw(img)
+        draw.rectangle(box, fill="#000000")
+        if box[2] >= minimap[0]:  # past the last column: under the minimap
+            self._minimap(draw, *minimap)
+
+    def visible(self) -> dict[Key, str]:
+        doc = self.doc
+        w = self.size[0]
+        left = self.ACTIVITY_W + (self.SIDEBAR_W if w >= 1400 else 0)
+        adv = _width(*self.MONO, "M")
+        text_x = left + 20 + max(4, len(str(len(doc.lines)))) * adv + 28
+        right = w - self.MINIMAP_W - self.SCROLLBAR_W
+        cols = int((right - text_x - 6) // adv)
+        end = min(len(doc.lines), doc.top + self.rows)
+        return {(doc.rel, i): doc.lines[i][:cols] for i in range(doc.top, end)}
+
+    def render(self, active: bool) -> tuple[Image.Image, Strings]:
         w, h = self.size
         img = Image.new("RGB", (w, h), "#ffffff")
-        draw = ImageDraw.Draw(img)
+        draw = _Draw(img)
         self._title_bar(draw, w, active)
         sidebar = self.SIDEBAR_W if w >= 1400 else 0
         draw.rectangle((0, self.TITLE_H, self.ACTIVITY_W - 1, h), fill="#2c2c2c")
@@ -489,9 +627,9 @@ class _Editor(_App):
         self._tabs(draw, left, w)
         self._code(draw, left, w, h, active)
         self._status(draw, w, h)
-        return img
+        return img, tuple(draw.strings)
 
-    def _title_bar(self, draw: ImageDraw.ImageDraw, w: int, active: bool) -> None:
+    def _title_bar(self, draw: _Draw, w: int, active: bool) -> None:
         draw.rectangle((0, 0, w, self.TITLE_H - 1), fill="#dddddd" if active else "#ebebeb")
         draw.rounded_rectangle((12, 7, 28, 23), radius=3, fill="#0065a9")
         x = 44
@@ -524,15 +662,16 @@ class _Editor(_App):
         for dx, dy in ((0, 0), (12, 0), (0, 12), (13, -3)):
             draw.rectangle((13 + dx, y + dy + 3, 22 + dx, y + dy + 12), outline="#858585", width=2)
 
-    def _explorer(self, draw: ImageDraw.ImageDraw, x0: int, width: int, bottom: int) -> None:
+    def _explorer(self, draw: _Draw, x0: int, width: int, bottom: int) -> None:
         draw.rectangle((x0, self.TITLE_H, x0 + width - 1, bottom), fill="#f3f3f3")
         small = ("DejaVuSans", 11)
         bold = ("DejaVuSans-Bold", 11)
         _text(draw, (x0 + 20, self.TITLE_H + 20), "EXPLORER", small, "#616161", "lm")
-        _text(draw, (x0 + width - 36, self.TITLE_H + 20), "···", small, "#616161", "lm")
+        more = (x0 + width - 36, self.TITLE_H + 20)
+        _text(draw, more, "···", small, "#616161", "lm", record=False)
         y = self.TITLE_H + 40
         label = f"PYTHON{sys.version_info.major}.{sys.version_info.minor}"
-        _text(draw, (x0 + 8, y + 11), "⌄", self.UI, "#424242", "lm")
+        _text(draw, (x0 + 8, y + 11), "⌄", self.UI, "#424242", "lm", record=False)
         _text(draw, (x0 + 24, y + 11), label, bold, "#383838", "lm")
         y += 22
         path = self.doc.rel.split("/")
@@ -548,7 +687,8 @@ class _Editor(_App):
             if selected and not folder:
                 draw.rectangle((x0, y, x0 + width - 1, y + 21), fill="#e4e6f1")
             if folder:
-                _text(draw, (x, y + 11), "⌄" if selected else "›", self.UI, "#424242", "lm")
+                chevron = "⌄" if selected else "›"
+                _text(draw, (x, y + 11), chevron, self.UI, "#424242", "lm", record=False)
             else:
                 draw.rectangle((x + 1, y + 6, x + 11, y + 10), fill="#3572a5")
                 draw.rectangle((x + 1, y + 11, x + 11, y + 15), fill="#e5b62a")
@@ -569,7 +709,7 @@ class _Editor(_App):
         for name in files:
             rows.append((depth, name, False, len(path) == 1 and name == path[0]))
 
-    def _tabs(self, draw: ImageDraw.ImageDraw, left: int, w: int) -> None:
+    def _tabs(self, draw: _Draw, left: int, w: int) -> None:
         y0, y1 = self.TITLE_H, self.TITLE_H + self.TABS_H
         draw.rectangle((left, y0, w, y1 - 1), fill="#f3f3f3")
         x = left
@@ -586,7 +726,7 @@ class _Editor(_App):
             _text(draw, (x + 30, y0 + 18), name, self.UI, "#333333" if chosen else "#6f6f6f", "lm")
             mark = "●" if doc.modified else ("×" if chosen else "")
             if mark:
-                _text(draw, (x + tw - 24, y0 + 18), mark, self.UI, "#424242", "lm")
+                _text(draw, (x + tw - 24, y0 + 18), mark, self.UI, "#424242", "lm", record=False)
             x += tw
         crumbs = " › ".join(self.doc.rel.split("/"))
         symbol = self.doc.symbol(max(self.doc.cursor[0], self.doc.top))
@@ -594,7 +734,7 @@ class _Editor(_App):
             crumbs += f" › {symbol}"
         _text(draw, (left + 16, y1 + self.CRUMBS_H // 2), crumbs, self.UI, "#616161", "lm")
 
-    def _code(self, draw: ImageDraw.ImageDraw, left: int, w: int, h: int, active: bool) -> None:
+    def _code(self, draw: _Draw, left: int, w: int, h: int, active: bool) -> None:
         doc = self.doc
         adv = _width(*self.MONO, "M")
         top_y = self.TITLE_H + self.TABS_H + self.CRUMBS_H
@@ -622,17 +762,21 @@ class _Editor(_App):
                 "#0b216f" if current else "#237893",
                 "rs",
             )
+            draw.record(doc.lines[i][:max_cols])  # the row, drawn below in coloured spans
             spans = _highlight(doc.lines[i], doc.states[i])[0]
             for col, text, color in spans:
                 if col >= max_cols:
                     break
                 text = text[: max_cols - col]
                 if text.strip():
-                    _text(draw, (text_x + col * adv, y + base), text, self.MONO, color)
+                    xy = (text_x + col * adv, y + base)
+                    _text(draw, xy, text, self.MONO, color, record=False)
+        self._caret = None
         if active and doc.top <= cursor_line < doc.top + self.rows:
             x = round(text_x + cursor_col * adv)
             y = top_y + (cursor_line - doc.top) * self.LINE_H
-            draw.rectangle((x, y + 1, x + 1, y + self.LINE_H - 2), fill="#000000")
+            box = (x, y + 1, x + 1, y + self.LINE_H - 2)
+            self._caret = (box, (right, top_y, h - self.STATUS_H))
         self._minimap(draw, right, top_y, h - self.STATUS_H)
 
     def _minimap(self, draw: ImageDraw.ImageDraw, x0: int, y0: int, y1: int) -> None:
@@ -664,11 +808,11 @@ class _Editor(_App):
         sx = x0 + self.MINIMAP_W
         draw.rectangle((sx + 3, pos, sx + self.SCROLLBAR_W - 2, pos + thumb), fill="#c8c8c8")
 
-    def _status(self, draw: ImageDraw.ImageDraw, w: int, h: int) -> None:
+    def _status(self, draw: _Draw, w: int, h: int) -> None:
         y0 = h - self.STATUS_H
         draw.rectangle((0, y0, w, h), fill="#007acc")
         draw.rectangle((0, y0, 34, h), fill="#16825d")
-        _text(draw, (9, y0 + 12), "><", self.UI, "#ffffff", "lm")
+        _text(draw, (9, y0 + 12), "><", self.UI, "#ffffff", "lm", record=False)
         _text(draw, (48, y0 + 12), "main", self.UI, "#ffffff", "lm")
         _text(draw, (100, y0 + 12), "⊗ 0  ⚠ 0", self.UI, "#ffffff", "lm")
         line, col = self.doc.cursor
@@ -721,8 +865,10 @@ class _Terminal(_App):
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[TermLine] = []
+        self.first = 0  # how many lines scrolled out of the history or were cleared
         self.typed = ""
         self.running = False
+        self._cursor = (0, 0, 0, 0)  # the cursor block of the last render
 
     @property
     def title(self) -> str:
@@ -743,26 +889,28 @@ class _Terminal(_App):
 
     def output(self, lines: list[TermLine], done: bool) -> None:
         self.lines.extend(lines)
+        self.first += max(0, len(self.lines) - 2000)
         del self.lines[:-2000]
         self.running = not done
         self.changed()
 
     def clear(self) -> None:
+        self.first += len(self.lines)
         self.lines.clear()
         self.typed = ""
         self.running = False
         self.changed()
 
-    def render(self, active: bool) -> Image.Image:
+    def render(self, active: bool) -> tuple[Image.Image, Strings]:
         w, h = self.size
         img = Image.new("RGB", (w, h), "#171421")
-        draw = ImageDraw.Draw(img)
+        draw = _Draw(img)
         draw.rectangle((0, 0, w, self.HEADER_H - 1), fill="#303030" if active else "#242424")
         ui = ("DejaVuSans-Bold", 14)
         title_color = "#ffffff" if active else "#919191"
         _text(draw, (w // 2, self.HEADER_H // 2), self.title, ui, title_color, "mm")
         draw.rounded_rectangle((8, 6, 40, 34), radius=5, fill="#454545")
-        _text(draw, (24, 20), "+", ("DejaVuSans", 18), "#ffffff", "mm")
+        _text(draw, (24, 20), "+", ("DejaVuSans", 18), "#ffffff", "mm", record=False)
         for i, x in enumerate((w - 190, w - 150)):
             draw.rounded_rectangle((x - 16, 6, x + 16, 34), radius=5, fill="#454545")
             if i == 0:
@@ -774,38 +922,64 @@ class _Terminal(_App):
         _window_controls(draw, w, self.HEADER_H // 2, "#ffffff")
 
         adv = _width(*self.MONO, "M")
-        cols = int((w - 2 * self.PAD - 14) // adv)
-        rows = (h - self.HEADER_H - 2 * self.PAD) // self.LINE_H
-        shown: list[tuple[tuple[int, str, str], ...]] = []
-        tail: list[TermLine] = [] if self.running else [self.prompt(self.typed)]
-        if self.running:
-            tail.append((("", "fg"),))
-        for line in reversed(self.lines + tail):
-            shown[:0] = _wrap_segments(line, cols)
-            if len(shown) >= rows:
-                break
-        shown = shown[-rows:]
+        cols, rows, screen = self._screen()
+        shown = [row for _, _, row in screen]
         base = _baseline(*self.MONO, self.LINE_H)
         y0 = self.HEADER_H + self.PAD
         for r, row in enumerate(shown):
+            draw.record("".join(text for _, text, _ in row))  # the row, drawn in segments
             for col, text, style in row:
                 font, color = TERM_STYLES[style]
                 if text.strip():
                     xy = (self.PAD + col * adv, y0 + r * self.LINE_H + base)
-                    _text(draw, xy, text, (font, 15), color)
+                    _text(draw, xy, text, (font, 15), color, record=False)
+        # The cursor sits at the end of the prompt, or of the output, on nothing.
         last = shown[-1] if shown and shown[-1] else ()
         cursor_col = last[-1][0] + len(last[-1][1]) if last else 0
         cx = round(self.PAD + cursor_col * adv)
         cy = y0 + (len(shown) - 1) * self.LINE_H
-        box = (cx, cy + 1, cx + round(adv) - 1, cy + self.LINE_H - 2)
-        if active:
-            draw.rectangle(box, fill="#d0cfcc")
-        else:
-            draw.rectangle(box, outline="#d0cfcc")
+        self._cursor = (cx, cy + 1, cx + round(adv) - 1, cy + self.LINE_H - 2)
         total = max(rows, sum(len(_wrap_segments(line, cols)) for line in self.lines[-300:]))
         thumb = max(30, (h - self.HEADER_H) * rows // total)
         draw.rectangle((w - 8, h - thumb - 2, w - 4, h - 2), fill="#5e5c64")
-        return img
+        return img, tuple(draw.strings)
+
+    def _screen(self) -> tuple[int, int, list[tuple[int, int, tuple[tuple[int, str, str], ...]]]]:
+        """Columns, rows and the rows on screen as (index in lines + prompt, part, row)."""
+        w, h = self.size
+        cols = int((w - 2 * self.PAD - 14) // _width(*self.MONO, "M"))
+        rows = (h - self.HEADER_H - 2 * self.PAD) // self.LINE_H
+        tail: list[TermLine] = [] if self.running else [self.prompt(self.typed)]
+        if self.running:
+            tail.append((("", "fg"),))
+        lines = self.lines + tail
+        shown: list[tuple[int, int, tuple[tuple[int, str, str], ...]]] = []
+        for n in range(len(lines) - 1, -1, -1):
+            shown[:0] = [(n, part, row) for part, row in enumerate(_wrap_segments(lines[n], cols))]
+            if len(shown) >= rows:
+                break
+        return cols, rows, shown[-rows:]
+
+    def caret(self, at: datetime, active: bool, blink: bool) -> bool:
+        # Unfocused, gnome-terminal draws a steady hollow block.
+        since = at - self.input_at
+        return not active or not blink or _blink_on(since, TERMINAL_BLINK, TERMINAL_BLINK_TIMEOUT)
+
+    def draw_caret(self, img: Image.Image, active: bool) -> None:
+        draw = ImageDraw.Draw(img)
+        if active:
+            draw.rectangle(self._cursor, fill="#d0cfcc")
+        else:
+            draw.rectangle(self._cursor, outline="#d0cfcc")
+
+    def visible(self) -> dict[Key, str]:
+        """Output on screen, keyed by line number since the session began; not prompts."""
+        prompt = ((USER_HOST, "user"),)
+        return {
+            ("term", self.first + n, part): "".join(text for _, text, _ in row)
+            for n, part, row in self._screen()[2]
+            if n < len(self.lines) and self.lines[n][:1] != prompt
+        }
 
 
 def _command(rng: random.Random, editing: str) -> tuple[str, list[list[TermLine]]]:
@@ -905,6 +1079,7 @@ PAGE_STYLES = {
     "foot": ("DejaVuSans", 13, "#555555"),
 }
 LINE_HEIGHTS = {"h1": 44, "h2": 36, "h3": 26, "h4": 26, "p": 25, "sig": 23, "pre": 19}
+READ_STYLES = set(LINE_HEIGHTS)  # the article; not the navigation, sidebar or footer
 SCROLL_LINE = LINE_HEIGHTS["p"]
 
 
@@ -1208,10 +1383,24 @@ class _Browser(_App):
         self.current = index
         self.changed()
 
-    def render(self, active: bool) -> Image.Image:
+    def visible(self) -> dict[Key, str]:
+        """The article's lines wholly in the viewport."""
+        w, h = self.size[0], self.viewport
+        page = _page(self.tab.module, w)
+        top = min(self.tab.scroll, max(0, page.height - h))
+        return {
+            (self.tab.module, w, i): item.text
+            for i, item in enumerate(page.items)
+            if item.kind == "text"
+            and item.style in READ_STYLES
+            and top <= item.y
+            and item.y + item.h <= top + h
+        }
+
+    def render(self, active: bool) -> tuple[Image.Image, Strings]:
         w, h = self.size
         img = Image.new("RGB", (w, h), "#ffffff")
-        draw = ImageDraw.Draw(img)
+        draw = _Draw(img)
         draw.rectangle((0, 0, w, self.TABS_H - 1), fill="#f0f0f4" if active else "#f9f9fb")
         x = 8
         tab_w = max(120, min(240, (w - 260) // max(1, len(self.tabs))))
@@ -1231,9 +1420,11 @@ class _Browser(_App):
             name = f"{tab.module} — {DOC_PAGES[tab.module]}"
             label = _ellipsize(name, self.UI, tab_w - 60)
             _text(draw, (x + 30, self.TABS_H // 2), label, self.UI, "#15141a", "lm")
-            _text(draw, (x + tab_w - 22, self.TABS_H // 2), "×", self.UI, "#5b5b66", "lm")
+            close = (x + tab_w - 22, self.TABS_H // 2)
+            _text(draw, close, "×", self.UI, "#5b5b66", "lm", record=False)
             x += tab_w
-        _text(draw, (x + 14, self.TABS_H // 2), "+", ("DejaVuSans", 20), "#5b5b66", "lm")
+        plus = (x + 14, self.TABS_H // 2)
+        _text(draw, plus, "+", ("DejaVuSans", 20), "#5b5b66", "lm", record=False)
         _window_controls(draw, w, self.TABS_H // 2, "#15141a")
 
         y0 = self.TABS_H
@@ -1252,18 +1443,19 @@ class _Browser(_App):
         draw.rectangle((136, mid - 2, 146, mid + 6), fill=gray)
         draw.arc((137, mid - 9, 145, mid + 1), 180, 360, fill=gray, width=2)
         _text(draw, (160, mid), self.url, ("DejaVuSans", 15), "#15141a", "lm")
-        _text(draw, (w - 150, mid), "☆", ("DejaVuSans", 18), gray, "mm")
+        _text(draw, (w - 150, mid), "☆", ("DejaVuSans", 18), gray, "mm", record=False)
         for dy in (-6, 0, 6):
             draw.line((w - 44, mid + dy, w - 28, mid + dy), fill=gray, width=2)
 
-        content = self._content(w, self.viewport)
+        content, strings = self._content(w, self.viewport)
         img.paste(content, (0, y0 + self.NAV_H))
-        return img
+        return img, (*draw.strings, *strings)
 
-    def _content(self, w: int, h: int) -> Image.Image:
+    def _content(self, w: int, h: int) -> tuple[Image.Image, Strings]:
+        """The viewport's part of the page, and the strings drawn on it."""
         page = _page(self.tab.module, w)
         img = Image.new("RGB", (w, h), "#ffffff")
-        draw = ImageDraw.Draw(img)
+        draw = _Draw(img)
         top = min(self.tab.scroll, max(0, page.height - h))
         for item in page.items:
             y = item.y - top
@@ -1273,12 +1465,18 @@ class _Browser(_App):
                 draw.rectangle((item.x, y, item.x + item.w - 1, y + item.h - 1), fill=item.style)
             else:
                 name, size, color = PAGE_STYLES[item.style]
-                base = _baseline(name, size, item.h)
-                _text(draw, (item.x, y + base), item.text, (name, size), color)
+                xy = (item.x, y + _baseline(name, size, item.h))
+                # A line cut by the viewport's top or bottom edge counts, whole, if any of
+                # its glyphs' box is inside; lines never reach the right edge.
+                inside = y >= 0 and y + item.h <= h
+                if not inside:
+                    box = draw.textbbox(xy, item.text, font=_font(name, size), anchor="ls")
+                    inside = box[1] < h and box[3] > 0
+                _text(draw, xy, item.text, (name, size), color, record=inside)
         thumb = max(40, h * h // page.height)
         pos = (h - thumb) * top // max(1, page.height - h)
         draw.rounded_rectangle((w - 10, pos + 2, w - 4, pos + thumb - 2), radius=3, fill="#a3a3a8")
-        return img
+        return img, tuple(draw.strings)
 
 
 # --- desktop and session ------------------------------------------------------------------
@@ -1292,28 +1490,36 @@ def _wallpaper() -> Image.Image:
 class _Desktop:
     """The three windows, their layout and the scripted user driving them."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, reading: bool = True) -> None:
         self.rng = rng
+        self.reading = reading
         self.editor = _Editor(["json/decoder.py", "json/encoder.py"])
         self.terminal = _Terminal()
         self.browser = _Browser(["json", "pathlib", "textwrap"])
         self.apps: tuple[_App, ...] = (self.editor, self.terminal, self.browser)
         self.stack: list[_App] = [self.editor, self.browser, self.terminal]
         self.split: tuple[_App, _App] | None = None
-        self._frame: tuple[object, Image.Image] | None = None
+        self._frame: tuple[object, Image.Image, Strings] | None = None
         for _ in range(2):
             command, chunks = _command(rng, self.editor.doc.rel)
             self._run(command, chunks)
+        # What each window showed when last on screen; the user set this desktop up.
+        self.seen: dict[_App, tuple[int, dict[Key, str]]] = {
+            app: (app.version, self._glance(app)) for app in self.apps
+        }
 
     # layout
 
     def windows(self) -> tuple[ReplayWindow, ...]:
-        shown = [a for a in self.stack if self.split is None or a in self.split]
-        shown = shown[: 1 if self.split is None else 2]
         return tuple(
             ReplayWindow(app.app, app.title, app.url, self._rect(app), i == 0)
-            for i, app in enumerate(shown)
+            for i, app in enumerate(self._shown())
         )
+
+    def _shown(self) -> list[_App]:
+        """The apps on screen, the focused one first."""
+        shown = [a for a in self.stack if self.split is None or a in self.split]
+        return shown[: 1 if self.split is None else 2]
 
     def _rect(self, app: _App) -> tuple[int, int, int, int]:
         if self.split is None:
@@ -1321,21 +1527,27 @@ class _Desktop:
         half = SCREEN_W // 2
         return (0 if app is self.split[0] else half, PANEL_H, half, WORK_H)
 
-    def compose(self, at: datetime) -> Image.Image:
+    def compose(self, at: datetime, blink: bool = True) -> tuple[Image.Image, Strings]:
+        """The screen at `at` and the strings on it; without `blink` carets are steady."""
         windows = self.windows()
         apps = {a.app: a for a in self.apps}
+        carets = [apps[w.app].caret(at, w.active, blink) for w in windows]
         key = (
-            tuple((w, apps[w.app].version) for w in windows),
+            tuple((w, apps[w.app].version, c) for w, c in zip(windows, carets, strict=True)),
             _clock(at),
         )
         if self._frame is None or self._frame[0] != key:
             image = _wallpaper().copy()
-            for window in reversed(windows):
-                app = apps[window.app]
-                image.paste(app.surface(window.active), window.rect[:2])
-            image.paste(_panel(_clock(at), windows[0].app), (0, 0))
-            self._frame = (key, image)
-        return self._frame[1].copy()
+            texts: dict[str, Strings] = {}
+            for window, caret in reversed(list(zip(windows, carets, strict=True))):
+                surface, texts[window.app] = apps[window.app].surface(window.active, caret)
+                image.paste(surface, window.rect[:2])
+            panel, text = _panel(_clock(at), windows[0].app)
+            image.paste(panel, (0, 0))
+            for window in windows:
+                text += texts[window.app]
+            self._frame = (key, image, text)
+        return self._frame[1].copy(), self._frame[2]
 
     # the script
 
@@ -1360,10 +1572,31 @@ class _Desktop:
                 if rng.random() < 0.25:
                     yield from self._idle(1, 2)
             yield self._switch()
+            target = self.stack[0]
+            version, seen = self.seen[target]
+            if target.version != version:
+                yield from self._read(target, seen)
+
+    def _glance(self, app: _App) -> dict[Key, str]:
+        return app.visible() if self.reading else {}
+
+    def _read(self, app: _App, before: dict[Key, str], watched: int = 0) -> Iterator[str]:
+        """Idle while reading the words `app` shows that were not in `before`.
+
+        `watched` frames of it were already spent watching the text appear.
+        """
+        if not self.reading:
+            return
+        words = sum(len(text.split()) for key, text in app.visible().items() if key not in before)
+        wpm = self.rng.uniform(*READING_WPM)
+        for _ in range(round(words / wpm * 60 / FRAME_SECONDS) - watched):
+            yield "idle"
 
     def _switch(self) -> str:
         rng = self.rng
         current = self.stack[0]
+        for app in self._shown():
+            self.seen[app] = (app.version, self._glance(app))
         others = [a for a in self.apps if a is not current]
         weights = {self.editor: 0.45, self.browser: 0.35, self.terminal: 0.2}
         target = rng.choices(others, weights=[weights[a] for a in others])[0]
@@ -1395,14 +1628,17 @@ class _Desktop:
             for _ in range(rng.randint(1, 3) if unit == "read" else rng.randint(1, 2)):
                 lines = rng.randint(3, 15) if unit == "read" else editor.rows - 2
                 step = -lines if unit == "read" and rng.random() < 0.2 else lines
+                before = self._glance(editor)
                 if editor.scroll(step) or editor.scroll(-step):
                     moved = True
                     yield "scroll"
+                    yield from self._read(editor, before)
             if not moved:
                 unit = "open"
         if unit == "type":
             yield from self._type_snippet()
         elif unit == "open":
+            before = self._glance(editor)
             docs = editor.docs
             if len(docs) > 1 and rng.random() < 0.3:
                 editor.open(rng.choice([d.rel for d in docs if d is not editor.doc]))
@@ -1411,6 +1647,7 @@ class _Desktop:
                 defs = [i for i, ln in enumerate(_source_lines(rel)) if ln.startswith("def ")]
                 editor.open(rel, rng.choice(defs) if defs and rng.random() < 0.4 else 0)
             yield "open"
+            yield from self._read(editor, before)
 
     def _type_snippet(self) -> Iterator[str]:
         rng = self.rng
@@ -1450,12 +1687,15 @@ class _Desktop:
                     rng.randint(3, 15) * SCROLL_LINE if unit == "read" else browser.viewport - 50
                 )
                 step = -pixels if unit == "read" and rng.random() < 0.2 else pixels
+                before = self._glance(browser)
                 if browser.scroll(step) or browser.scroll(-step):
                     moved = True
                     yield "scroll"
+                    yield from self._read(browser, before)
             if not moved:
                 unit = "open"
         if unit == "open":
+            before = self._glance(browser)
             roll = rng.random()
             others = [i for i in range(len(browser.tabs)) if i != browser.current]
             if others and roll < 0.25:
@@ -1464,11 +1704,13 @@ class _Desktop:
                 module = rng.choice([m for m in DOC_PAGES if m != browser.tab.module])
                 browser.navigate(module, new_tab=roll < 0.45)
             yield "open"
+            yield from self._read(browser, before)
 
     def _terminal_unit(self) -> Iterator[str]:
         rng = self.rng
         terminal = self.terminal
         command, chunks = _command(rng, self.editor.doc.rel)
+        before = self._glance(terminal)
         text = command
         while text:
             size = rng.randint(3, 8)
@@ -1483,7 +1725,9 @@ class _Desktop:
             for i, chunk in enumerate(chunks):
                 terminal.output(chunk, done=i == len(chunks) - 1)
                 yield "type" if i == 0 else "scroll"
-        if rng.random() < 0.5:
+        if self.reading:  # the output, read partly while it came
+            yield from self._read(terminal, before, watched=len(chunks) - 1)
+        elif rng.random() < 0.5:
             yield from self._idle(1, 3)  # reading the output
 
     def _run(self, command: str, chunks: list[list[TermLine]]) -> None:
@@ -1531,9 +1775,9 @@ def _clock(at: datetime) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _panel(clock: str, active: str) -> Image.Image:
+def _panel(clock: str, active: str) -> tuple[Image.Image, Strings]:
     img = Image.new("RGB", (SCREEN_W, PANEL_H), "#000000")
-    draw = ImageDraw.Draw(img)
+    draw = _Draw(img)
     font = ("DejaVuSans", 14)
     bold = ("DejaVuSans-Bold", 14)
     mid = PANEL_H // 2
@@ -1563,7 +1807,7 @@ def _panel(clock: str, active: str) -> Image.Image:
     for r in (4, 8, 12):
         draw.arc((right - 90 - r, mid - r + 4, right - 90 + r, mid + r + 4), 225, 315, "#fff", 2)
     _text(draw, (right - 120, mid), "en", font, "#ffffff", "mm")
-    return img
+    return img, tuple(draw.strings)
 
 
 # --- command line -------------------------------------------------------------------------
@@ -1574,7 +1818,7 @@ def _contact_sheet(thumbs: list[tuple[int, str, Image.Image]]) -> Image.Image:
     tw, th = 480, 270
     rows = math.ceil(len(thumbs) / cols)
     sheet = Image.new("RGB", (cols * tw, rows * (th + 24)), "#202020")
-    draw = ImageDraw.Draw(sheet)
+    draw = _Draw(sheet)
     for n, (index, event, thumb) in enumerate(thumbs):
         x, y = (n % cols) * tw, (n // cols) * (th + 24)
         sheet.paste(thumb, (x, y + 24))
@@ -1587,6 +1831,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=320)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="directory for frame_NNNN.png and contact.png")
+    parser.add_argument("--no-caret", action="store_true", help="carets never blink")
+    parser.add_argument(
+        "--no-reading", action="store_true", help="no pauses to read newly shown text"
+    )
     args = parser.parse_args(argv)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -1594,11 +1842,16 @@ def main(argv: list[str] | None = None) -> int:
     thumbs: list[tuple[int, str, Image.Image]] = []
     events: Counter[str] = Counter()
     identical = 0
+    words = 0
     timings: list[float] = []
     previous: bytes | None = None
     started = time.perf_counter()
-    for frame in _timed(replay_frames(args.count, args.seed), timings):
+    frames = replay_frames(
+        args.count, args.seed, caret=not args.no_caret, reading=not args.no_reading
+    )
+    for frame in _timed(frames, timings):
         events[frame.event] += 1
+        words += sum(len(text.split()) for text in frame.text)
         raw = frame.image.tobytes()
         identical += raw == previous
         previous = raw
@@ -1613,6 +1866,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.count} frames and contact.png to {args.out}")
     print("events: " + ", ".join(f"{e} {events[e]}" for e in EVENTS))
     print(f"frames identical to the previous one: {identical}")
+    print(f"words on screen (ReplayFrame.text): {words / max(1, args.count):.1f} per frame")
     ms = sorted(t * 1000 for t in timings)
     print(
         f"render: mean {statistics.fmean(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms, "

@@ -78,3 +78,61 @@ def test_rect_subtract_leaves_the_uncovered_parts() -> None:
     assert not any(p.intersects(Rect(25, 25, 50, 50)) for p in parts)
     assert outer.subtract(Rect(0, 0, 100, 100)) == []
     assert outer.subtract(Rect(200, 200, 5, 5)) == [outer]
+
+
+def _side_by_side(left: list[str], right: list[str]) -> Pixels:
+    """Two windows of text, 640 px each, with no blank column between them."""
+    from PIL import Image
+
+    image = Image.new("RGB", (1280, 800), "white")
+    image.paste(screen(left, size=(640, 800)), (0, 0))
+    # The right window's text starts right at its edge: widening a changed
+    # line of the left window sideways would run into it.
+    image.paste(screen(right, size=(640, 800)).crop((36, 0, 640, 800)), (640, 0))
+    return pixels(image)
+
+
+def test_a_changed_line_is_never_widened_into_the_window_beside_it() -> None:
+    windows = [Rect(0, 0, 640, 800), Rect(640, 0, 640, 800)]
+    right = [f"terminal output row {i} with more words" for i in range(25)]
+    left = text_lines(20)
+    tracker = ChangeTracker()
+    first = tracker.plan(_side_by_side(left, right), windows)
+    assert first is not None
+    tracker.commit(first, _side_by_side(left, right))
+    # The edited line runs to the window's edge, right next to the other's text.
+    left[5] += " over the lazy dog, and on and on to the edge of the window"
+    plan = tracker.plan(_side_by_side(left, right), windows)
+    assert plan is not None and plan.regions
+    assert all(region.right <= 640 for region in plan.regions), plan.regions
+
+
+def test_switching_back_after_a_long_stretch_elsewhere_still_reads_nothing() -> None:
+    """The cache keeps one state per screen, not the last few frames of the busiest one."""
+    tracker = ChangeTracker()
+    editor = pixels(screen(text_lines(20)))
+    first = tracker.plan(editor, screen="editor")
+    assert first is not None
+    tracker.commit(first, editor)
+    lines = [f"terminal output row {i}" for i in range(25)]
+    for n in range(20):  # far more frames than states are cached
+        lines[3] = f"typing in the terminal {'x' * n}"
+        typed = pixels(screen(lines, top=60))
+        plan = tracker.plan(typed, screen="terminal")
+        assert plan is not None
+        tracker.commit(plan, typed)
+    back = tracker.plan(editor.copy(), screen="editor")
+    assert back is not None
+    assert back.regions == ()
+    assert back.base_state == first.state_id
+
+
+def test_a_toolbar_above_a_scrolled_page_is_not_read_again() -> None:
+    tracker = ChangeTracker()
+    page = text_lines(60)
+    toolbar = "address bar https://docs.python.org/3/library/json.html"
+    # The toolbar shares a row of tiles with the page's first lines.
+    _committed(tracker, pixels(screen([toolbar, *page[:40]], top=50)))
+    plan = _committed(tracker, pixels(screen([toolbar, *page[4:44]], top=50)))
+    assert plan.moves, "the scroll was not recognised"
+    assert all(region.y >= 50 + LINE_HEIGHT - 4 for region in plan.regions), plan.regions

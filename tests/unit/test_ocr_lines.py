@@ -1,0 +1,39 @@
+"""Tesseract's word rows become lines with tight boxes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirix_desktop.ocr.engine import lines_from_tsv
+
+
+def _word(text: str, left: int, top: int, width: int, line: int = 1) -> dict[str, Any]:
+    return {
+        "level": 5, "block_num": 1, "par_num": 1, "line_num": line,
+        "left": left + 10, "top": top + 10, "width": width, "height": 14,
+        "conf": 90, "text": text,
+    }  # fmt: skip
+
+
+def test_words_far_apart_on_one_tesseract_line_become_separate_pieces() -> None:
+    # A sidebar entry, and code far to its right, that tesseract put on one line.
+    rows = [
+        _word("decoder.py", 20, 100, 80),
+        _word("return", 400, 102, 50),
+        _word("self.msg", 456, 102, 70),
+    ]
+    lines = lines_from_tsv(rows)
+    assert [line.text for line in lines] == ["decoder.py", "return self.msg"]
+    assert lines[0].x == 20 and lines[0].width == 80
+    assert lines[1].x == 400 and lines[1].width == 126
+
+
+def test_words_of_a_sentence_stay_one_line_and_unreadable_words_are_dropped() -> None:
+    rows = [
+        _word("the", 10, 50, 30),
+        _word("quick", 46, 50, 50),
+        {**_word("~~", 100, 50, 10), "conf": 5},
+        _word("fox", 120, 50, 30),
+    ]
+    lines = lines_from_tsv(rows)
+    assert [line.text for line in lines] == ["the quick fox"]
