@@ -34,7 +34,7 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
-from mirix_desktop.capture.geometry import Rect, merge_overlapping
+from mirix_desktop.capture.geometry import Rect, merge_overlapping, subtract_all
 
 TILE = 64
 # Earlier pictures kept (as tile hashes) to recognise a window switched back to.
@@ -419,17 +419,11 @@ def _detect_scrolls(
 def screen_areas(frame: Rect, windows: Sequence[Rect]) -> list[Rect]:
     """The picture cut into the visible parts of each window and what no window covers."""
     areas: list[Rect] = []
-    above: list[Rect] = []
-    for window in windows:
-        parts = [clip] if (clip := window.clipped(frame)) is not None else []
-        for cover in above:
-            parts = [piece for part in parts for piece in part.subtract(cover)]
-        areas.extend(parts)
-        above.append(window)
-    uncovered = [frame]
-    for window in windows:
-        uncovered = [piece for part in uncovered for piece in part.subtract(window)]
-    return areas + uncovered
+    for index, window in enumerate(windows):
+        clip = window.clipped(frame)
+        if clip is not None:
+            areas.extend(subtract_all([clip], windows[:index]))
+    return areas + subtract_all([frame], windows)
 
 
 def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:

@@ -73,6 +73,14 @@ class Rect:
         return self.intersection(bounds)
 
 
+def subtract_all(rects: Iterable[Rect], covers: Iterable[Rect]) -> list[Rect]:
+    """The parts of `rects` outside every one of `covers`: what of a window is visible."""
+    parts = list(rects)
+    for cover in covers:
+        parts = [piece for part in parts for piece in part.subtract(cover)]
+    return parts
+
+
 def merge_overlapping(rects: Iterable[Rect], share: float = 0.0) -> list[Rect]:
     """Unions rectangles that overlap by more than `share` of the smaller one.
 

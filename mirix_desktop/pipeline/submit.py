@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from mirix_desktop.capture.changes import ChangePlan, ChangeTracker, Pixels
-from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.capture.geometry import Rect, subtract_all
 from mirix_desktop.capture.privacy import Exclusion, PrivacyFilter, Redactor
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
@@ -151,10 +151,7 @@ class FrameSubmitter:
                 if window.rect is not None:
                     # Only the visible part: blacking out the whole rect would
                     # also hide the windows in front of it.
-                    parts = [window.rect]
-                    for cover in above:
-                        parts = [piece for part in parts for piece in part.subtract(cover)]
-                    masked.extend(parts)
+                    masked.extend(subtract_all([window.rect], above))
             else:
                 kept.append(redacted(self.redactor, window))
             if window.rect is not None:
