@@ -35,16 +35,16 @@ from PIL import Image
 from scipy import ndimage
 
 from mirix_desktop.capture.geometry import Rect, merge_overlapping, subtract_all
+from mirix_desktop.ocr.engine import WORD_GAP
 
 TILE = 64
 # Earlier pictures kept (as tile hashes) to recognise a window switched back to.
 CACHED_STATES = 8
 # Past this share of the frame, one full-frame OCR beats many seams.
 FULL_FRAME_SHARE = 0.6
-# Widening a region: rows searched for a blank row, and the blank gap that
-# ends a line of text (wider than a space between words).
+# Widening a region: rows searched for a blank row; sideways it stops at a
+# blank gap of WORD_GAP columns, where OCR lines are cut into pieces too.
 _MAX_VERTICAL_GROWTH = 20
-_WORD_GAP = 24
 # Regions overlapping by more than this share of the smaller are read as one;
 # lesser overlaps are read apart and their duplicate lines dropped.
 _MERGE_SHARE = 0.5
@@ -372,8 +372,12 @@ def _detect_scrolls(
             valid = (source >= 0) & (source < height)
             same = np.zeros(height, dtype=bool)
             same[valid] = cur[valid, j] == old[source[valid], j]
-            # Rows scrolled in from outside the box cannot match: not counted.
-            judged = content & valid
+            # Rows scrolled in from outside the box cannot match, nor text
+            # that came where nothing was (a terminal filling up as it
+            # scrolls): neither is counted against the shift.
+            was_blank = np.zeros(height, dtype=bool)
+            was_blank[valid] = old_blank[source[valid], j]
+            judged = content & valid & ~was_blank
             count = int(judged.sum())
             share = float((same & judged).sum()) / count if count else 1.0
             # A column with little text (short lines, margins) follows its
@@ -405,11 +409,9 @@ def _detect_scrolls(
             has_text |= ~blank[:, k]
             in_place &= cur[:, k] == old[:, k]
         kept = np.flatnonzero(moved & has_text)
-        if kept.size == 0:
-            rest.append(Rect(x, y0, right - x, height))
-            continue
-        first, last = int(kept[0]), int(kept[-1])
-        moves.append(Move(Rect(x, y0 + first, right - x, last - first + 1), shift))
+        if kept.size:  # else all their text is new (it came where nothing was)
+            first, last = int(kept[0]), int(kept[-1])
+            moves.append(Move(Rect(x, y0 + first, right - x, last - first + 1), shift))
         # Rows that neither moved nor stayed as they were (a toolbar above a
         # scrolled page stays) came into view: those are read.
         strips.extend(Rect(x, y0 + a, right - x, b - a) for a, b in _runs(~moved & ~in_place))
@@ -464,7 +466,7 @@ def _widen_once(region: Rect, pixels: Pixels, bounds: Rect) -> Rect:
     left, right = region.x, region.right
     gap = 0
     x = left - 1
-    while x >= bounds.x and gap < _WORD_GAP:
+    while x >= bounds.x and gap < WORD_GAP:
         if blank_col[x]:
             gap += 1
         else:
@@ -472,7 +474,7 @@ def _widen_once(region: Rect, pixels: Pixels, bounds: Rect) -> Rect:
         x -= 1
     gap = 0
     x = right
-    while x < bounds.right and gap < _WORD_GAP:
+    while x < bounds.right and gap < WORD_GAP:
         if blank_col[x]:
             gap += 1
         else:

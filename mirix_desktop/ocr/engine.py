@@ -136,18 +136,27 @@ def lines_from_tsv(rows: list[dict[str, Any]]) -> list[OcrLine]:
     for row in rows:
         if int(row["level"]) != 5:
             continue
-        text = str(row["text"]).strip()
-        conf = float(row["conf"])
-        if not text or conf < MIN_WORD_CONFIDENCE:
+        if not str(row["text"]).strip():
             continue
         key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
         grouped.setdefault(key, []).append(row)
-    lines = [_line_of(piece) for words in grouped.values() for piece in _pieces(words)]
+    # Cut before dropping unreadable words: the gap they leave is not a column gap.
+    lines = [
+        _line_of(readable)
+        for words in grouped.values()
+        for piece in _pieces(words)
+        if (readable := [w for w in piece if float(w["conf"]) >= MIN_WORD_CONFIDENCE])
+    ]
     lines.sort(key=lambda line: (line.y, line.x))
     return lines
 
 
-# Words further apart than this many line heights belong to different pieces.
+# Blank columns that end a line of text: wider than any space between words.
+# Change detection widens a changed region up to such a gap, and lines are
+# cut into pieces at one, so a region re-reads whole pieces: a status bar's
+# changed "Ln 12, Col 4" no longer replaces the "Spaces: 4 UTF-8" beside it.
+WORD_GAP = 24
+# Or further apart than this many line heights (large text).
 _PIECE_GAP = 2.5
 
 
@@ -158,7 +167,7 @@ def _pieces(words: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     for word in words[1:]:
         last = pieces[-1][-1]
         gap = int(word["left"]) - (int(last["left"]) + int(last["width"]))
-        if gap > _PIECE_GAP * max(height, 8):
+        if gap >= min(WORD_GAP, _PIECE_GAP * max(height, 8)):
             pieces.append([word])
         else:
             pieces[-1].append(word)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,17 +50,39 @@ class Processed:
     error: str | None = None
 
 
+def _box(line: OcrLine) -> Rect:
+    return Rect(line.x, line.y, line.width, line.height)
+
+
+def _same_place(a: Rect, b: Rect) -> bool:
+    """Two line boxes on the same text line: they share half the lower one's height."""
+    cut = a.intersection(b)
+    return cut is not None and 2 * cut.height >= min(a.height, b.height)
+
+
 def carry_forward(
-    base: list[OcrLine], moves: list[tuple[Rect, int]], regions: list[Rect]
+    base: list[OcrLine],
+    moves: list[tuple[Rect, int]],
+    regions: list[Rect],
+    new_lines: Sequence[OcrLine] = (),
 ) -> list[OcrLine]:
-    """The base picture's lines that still stand: scrolled ones shifted, re-read ones dropped."""
+    """The base picture's lines that still stand: scrolled ones shifted, re-read ones dropped.
+
+    A line is re-read when a region holds its whole height, or when a new
+    line was read at its place. A region that only grazes a line (its top
+    or bottom edge cuts through the letters) cannot read it, and dropping
+    it there lost good text: it stays.
+    """
+    read = [_box(line) for line in new_lines]
     kept = []
     for line in base:
         box = Rect(line.x, line.y, line.width, line.height)
         # `rect` is where moved content is now; it came from `dy` lower. A
-        # line overlapping that source moves with it (its ends may stick out
-        # sideways, over an unchanged margin).
-        source = next(((r, dy) for r, dy in moves if r.moved(0, dy).intersects(box)), None)
+        # line centred in that source moves with it (its ends may stick out
+        # sideways, over an unchanged margin); one merely touching its edge
+        # (a status bar under a scrolled page) stays where it is.
+        cx, cy = line.centre
+        source = next(((r, dy) for r, dy in moves if r.moved(0, dy).contains_point(cx, cy)), None)
         if source is not None:
             rect, dy = source
             box = box.moved(0, -dy)
@@ -69,7 +91,10 @@ def carry_forward(
             line = line.moved(0, -dy)
         elif any(rect.intersects(box) for rect, _dy in moves):
             continue  # moved content now covers its place
-        if any(region.intersects(box) for region in regions):
+        if any(
+            region.intersects(box) and region.y <= box.y and box.bottom <= region.bottom
+            for region in regions
+        ) or any(_same_place(box, other) for other in read):
             continue
         kept.append(line)
     return kept
@@ -175,8 +200,8 @@ class JobProcessor:
     def _frame(self, queued: QueuedJob, job: FrameJob) -> Processed:
         base = self._states.get(job.base_state) if job.base_state is not None else None
         regions = [crop.rect for crop in job.crops]
-        carried = carry_forward(base or [], [(m.rect, m.dy) for m in job.moves], regions)
         raw, cached = self._recognize(job)
+        carried = carry_forward(base or [], [(m.rect, m.dy) for m in job.moves], regions, raw)
         texts, _count = self.redactor.redact_lines([line.text for line in raw])
         new_lines = [
             OcrLine(text, line.x, line.y, line.width, line.height, line.confidence)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mirix_desktop.ocr.engine import lines_from_tsv
+from mirix_desktop.ocr.engine import WORD_GAP, lines_from_tsv
 
 
 def _word(text: str, left: int, top: int, width: int, line: int = 1) -> dict[str, Any]:
@@ -37,3 +37,16 @@ def test_words_of_a_sentence_stay_one_line_and_unreadable_words_are_dropped() ->
     ]
     lines = lines_from_tsv(rows)
     assert [line.text for line in lines] == ["the quick fox"]
+
+
+def test_a_gap_that_ends_a_changed_region_also_cuts_the_line() -> None:
+    # A status bar: "Ln 12, Col 4" and "Spaces: 4" stand a WORD_GAP apart,
+    # the gap where change detection stops widening a changed region.
+    rows = [
+        _word("Ln", 1400, 5, 16),
+        _word("12,", 1420, 5, 24),
+        _word("Col", 1450, 5, 24),
+        _word("4", 1478, 5, 8),
+        _word("Spaces:", 1486 + WORD_GAP, 5, 56),
+    ]
+    assert [line.text for line in lines_from_tsv(rows)] == ["Ln 12, Col 4", "Spaces:"]

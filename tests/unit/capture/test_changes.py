@@ -136,3 +136,15 @@ def test_a_toolbar_above_a_scrolled_page_is_not_read_again() -> None:
     plan = _committed(tracker, pixels(screen([toolbar, *page[4:44]], top=50)))
     assert plan.moves, "the scroll was not recognised"
     assert all(region.y >= 50 + LINE_HEIGHT - 4 for region in plan.regions), plan.regions
+
+
+def test_a_terminal_filling_up_as_it_scrolls_is_still_a_scroll() -> None:
+    tracker = ChangeTracker()
+    output = text_lines(40)
+    # Twenty lines of output with blank space below them, then a command
+    # prints more: the old lines move up and new ones fill the blank space.
+    _committed(tracker, pixels(screen(output[:20])))
+    plan = _committed(tracker, pixels(screen(output[5:40])))
+    assert {move.dy for move in plan.moves} == {5 * LINE_HEIGHT}, plan
+    # Only the lines that came where nothing was are read, not the screen.
+    assert all(region.y >= 40 + 15 * LINE_HEIGHT - 4 for region in plan.regions), plan.regions
