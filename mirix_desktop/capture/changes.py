@@ -40,9 +40,9 @@ from mirix_desktop.ocr.engine import WORD_GAP
 TILE = 64
 # Earlier pictures kept (as tile hashes) to recognise a window switched back to.
 CACHED_STATES = 8
-# Past this share of a window, reading it whole beats many seams. Measured on
-# the replay: 0.6 cost 6% more CPU and found no more words than 0.85; at 1.0
-# the seams of near-total changes lost 2% of the words.
+# Past this share of a window, reading it whole beats many seams. On the
+# replay 0.6 found no more words than 0.85 and cost a few % more CPU (near
+# the noise); at 1.0 the seams of near-total changes lost 2% of the words.
 FULL_FRAME_SHARE = 0.85
 # Widening a region: rows searched for a blank row; sideways it stops at a
 # blank gap of WORD_GAP columns, where OCR lines are cut into pieces too.
