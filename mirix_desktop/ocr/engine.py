@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 from PIL import Image, ImageOps
 
+from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.errors import OcrFailed, OcrUnavailable
 
 log = logging.getLogger("mirix.ocr")
@@ -63,6 +64,10 @@ class OcrLine:
         return OcrLine(
             self.text, self.x + dx, self.y + dy, self.width, self.height, self.confidence
         )
+
+    @property
+    def box(self) -> Rect:
+        return Rect(self.x, self.y, self.width, self.height)
 
     @property
     def centre(self) -> tuple[float, float]:

@@ -50,10 +50,6 @@ class Processed:
     error: str | None = None
 
 
-def _box(line: OcrLine) -> Rect:
-    return Rect(line.x, line.y, line.width, line.height)
-
-
 def _same_place(a: Rect, b: Rect) -> bool:
     """Two line boxes on the same text line: they share half the lower one's height."""
     cut = a.intersection(b)
@@ -73,10 +69,10 @@ def carry_forward(
     or bottom edge cuts through the letters) cannot read it, and dropping
     it there lost good text: it stays.
     """
-    read = [_box(line) for line in new_lines]
+    read = [line.box for line in new_lines]
     kept = []
     for line in base:
-        box = Rect(line.x, line.y, line.width, line.height)
+        box = line.box
         # `rect` is where moved content is now; it came from `dy` lower. A
         # line centred in that source moves with it (its ends may stick out
         # sideways, over an unchanged margin); one merely touching its edge
@@ -109,10 +105,7 @@ def drop_duplicates(lines: list[OcrLine]) -> list[OcrLine]:
     kept: list[OcrLine] = []
     for line in sorted(lines, key=lambda line: -len(line.text)):
         cx, cy = line.centre
-        if any(
-            other.x <= cx < other.x + other.width and other.y <= cy < other.y + other.height
-            for other in kept
-        ):
+        if any(other.box.contains_point(cx, cy) for other in kept):
             continue
         kept.append(line)
     return kept
