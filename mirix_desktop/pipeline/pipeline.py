@@ -57,7 +57,8 @@ class Pipeline:
         ocr = settings.ocr
         self.processor = JobProcessor(
             store,
-            engine_factory or (lambda: make_engine(ocr.engine, ocr.languages)),
+            # The reading memo hands OCR dark-on-light pages only.
+            engine_factory or (lambda: make_engine(ocr.engine, ocr.languages, dark_on_light=True)),
             self.redactor,
             self.builder,
             owner,

@@ -3,8 +3,9 @@
 For a frame job:
 1. the base state's lines carry forward: shifted by scroll moves, dropped
    where a region is read again;
-2. each region is OCR'd, unless the very same pixels were read recently (a
-   blinking cursor, a window switched back and forth);
+2. each region is OCR'd, except the pieces of line whose very pixels were
+   read before (a blinking cursor, a window switched back to or re-laid out:
+   `ocr/reuse.py`);
 3. secrets in the new lines are redacted before anything is kept;
 4. in one transaction: the new lines, the frame's state, the resource and
    episode memories, and the job's deletion.
@@ -14,25 +15,27 @@ after a restart the first frame is read whole, and nothing stored is lost.
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import numpy as np
 
 from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.capture.privacy import Redactor
 from mirix_desktop.errors import OcrFailed
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ocr.engine import OcrEngine, OcrLine
+from mirix_desktop.ocr.reuse import ReadingMemo
 from mirix_desktop.pipeline.jobs import ActivityJob, FrameJob, JobQueue, QueuedJob
 from mirix_desktop.pipeline.memories import MemoryBuilder, MemoryUpdate
 
 log = logging.getLogger("mirix.pipeline.processor")
 
 _STATES = 32
-_OCR_CACHE = 256
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,8 @@ class Processed:
     frame_id: int | None = None
     lines: tuple[OcrLine, ...] = ()  # the frame's whole text after this job
     new_lines: int = 0
-    ocr_regions: int = 0
-    cached_regions: int = 0
+    ocr_regions: int = 0  # OCR calls
+    reused_pieces: int = 0  # pieces of line whose text was remembered
     memories: int = 0
     error: str | None = None
 
@@ -69,7 +72,9 @@ def carry_forward(
     or bottom edge cuts through the letters) cannot read it, and dropping
     it there lost good text: it stays.
     """
-    read = [line.box for line in new_lines]
+    read = sorted((line.box for line in new_lines), key=lambda box: box.y)
+    tops = [box.y for box in read]
+    tallest = max((box.height for box in read), default=0)
     kept = []
     for line in base:
         box = line.box
@@ -90,7 +95,11 @@ def carry_forward(
         if any(
             region.intersects(box) and region.y <= box.y and box.bottom <= region.bottom
             for region in regions
-        ) or any(_same_place(box, other) for other in read):
+        ):
+            continue
+        # Only new lines starting less than the tallest one's height above can share its place.
+        nearby = read[bisect_left(tops, box.y - tallest) : bisect_left(tops, box.bottom)]
+        if any(_same_place(box, other) for other in nearby):
             continue
         kept.append(line)
     return kept
@@ -129,7 +138,7 @@ class JobProcessor:
         self.redactor = redactor
         self.builder = builder
         self._states: OrderedDict[int, list[OcrLine]] = OrderedDict()
-        self._ocr_cache: OrderedDict[bytes, list[OcrLine]] = OrderedDict()
+        self._memo = ReadingMemo()
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
 
@@ -169,31 +178,25 @@ class JobProcessor:
         written = self._write(queued.id, updates)
         return Processed(queued.id, "activity", memories=written)
 
-    def _recognize(self, job: FrameJob) -> tuple[list[OcrLine], int]:
+    def _recognize(self, job: FrameJob) -> tuple[list[OcrLine], int, int]:
         new_lines: list[OcrLine] = []
-        cached = 0
+        reads = reused = 0
         for crop in job.crops:
-            key = hashlib.blake2b(
-                crop.gray, digest_size=16, person=f"{crop.rect.width}x{crop.rect.height}".encode()
-            ).digest()
-            found = self._ocr_cache.get(key)
-            if found is None:
-                found = self.engine.recognize(crop.image())
-                self._ocr_cache[key] = found
-                while len(self._ocr_cache) > _OCR_CACHE:
-                    self._ocr_cache.popitem(last=False)
-            else:
-                cached += 1
-                self._ocr_cache.move_to_end(key)
-            new_lines.extend(line.moved(crop.rect.x, crop.rect.y) for line in found)
+            gray = np.frombuffer(crop.gray, dtype=np.uint8).reshape(
+                crop.rect.height, crop.rect.width
+            )
+            reading = self._memo.read(gray, self.engine.recognize)
+            reads += reading.reads
+            reused += reading.reused
+            new_lines.extend(line.moved(crop.rect.x, crop.rect.y) for line in reading.lines)
         new_lines = drop_duplicates(new_lines)
         new_lines.sort(key=lambda line: (line.y, line.x))
-        return new_lines, cached
+        return new_lines, reads, reused
 
     def _frame(self, queued: QueuedJob, job: FrameJob) -> Processed:
         base = self._states.get(job.base_state) if job.base_state is not None else None
         regions = [crop.rect for crop in job.crops]
-        raw, cached = self._recognize(job)
+        raw, reads, reused = self._recognize(job)
         carried = carry_forward(base or [], [(m.rect, m.dy) for m in job.moves], regions, raw)
         texts, _count = self.redactor.redact_lines([line.text for line in raw])
         new_lines = [
@@ -222,8 +225,8 @@ class JobProcessor:
             frame_id=job.frame_id,
             lines=tuple(lines),
             new_lines=len(new_lines),
-            ocr_regions=len(job.crops) - cached,
-            cached_regions=cached,
+            ocr_regions=reads,
+            reused_pieces=reused,
             memories=written,
         )
 

@@ -95,7 +95,7 @@ def main() -> None:
             if processed.kind == "frame":
                 current = [line.text for line in processed.lines]
                 regions += processed.ocr_regions
-                cached += processed.cached_regions
+                cached += processed.reused_pieces
         pipeline_text.append(current)
     pipeline.processor.flush(frames[-1].at)
     pipeline_cpu = cpu_seconds() - start_cpu
@@ -109,8 +109,8 @@ def main() -> None:
     per_100 = 100 * pipeline_cpu / len(frames)
     print(
         f"pipeline: {pipeline_cpu:.1f} CPU-s ({per_100:.2f} CPU-s per 100 frames), "
-        f"{pipeline_wall:.1f} s wall; {queued} frames queued, {regions} regions OCR'd, "
-        f"{cached} from the OCR cache; {memories} memories"
+        f"{pipeline_wall:.1f} s wall; {queued} frames queued, {regions} OCR calls, "
+        f"{cached} pieces of line remembered, not read; {memories} memories"
     )
     print(
         f"disk: {size / 1e6:.2f} MB for {len(frames)} captured frames = "

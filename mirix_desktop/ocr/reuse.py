@@ -1,0 +1,191 @@
+"""Reading a region of the screen without reading again the lines already read.
+
+A window switched back to, a window re-laid out (a sidebar hidden, a split
+screen), a page scrolled back: the same lines come back, pixel for pixel,
+often somewhere else. `ReadingMemo` splits a region into pieces of line
+(`ocr/layout.py`), looks each one up by a hash of its pixels, and hands to
+OCR only the blocks that hold unknown pieces. What OCR finds there is
+remembered per piece for next time.
+
+A piece's remembered lines are only ever its own: a piece is remembered
+only when every line read over it lies within it, so a line that spanned
+two pieces is never replayed half-wrong where one of them shows up alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.ocr.engine import OcrLine
+from mirix_desktop.ocr.layout import Block, blocks
+
+# A block this much unknown (by area) is read whole: one OCR call instead
+# of many, and tesseract reads a line better with its neighbours around it.
+READ_WHOLE_SHARE = 0.7
+# Pixels kept around a block read on its own: anti-aliased glyph edges
+# fainter than the ink threshold.
+_MARGIN = 2
+# How far (in pixels) a line's box may stick out of its piece sideways.
+_SLACK = 2
+# Pieces remembered; a 1080p screen of text holds a few hundred.
+MEMO_SIZE = 8192
+
+Recognize = Callable[[Image.Image], list[OcrLine]]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A region's lines (in its own coordinates) and what reading them cost."""
+
+    lines: list[OcrLine]
+    reads: int  # OCR calls made
+    reused: int  # pieces whose lines were remembered
+
+
+def _key(gray: np.ndarray, rect: Rect) -> bytes:
+    pixels = np.ascontiguousarray(gray[rect.y : rect.bottom, rect.x : rect.right])
+    return hashlib.blake2b(
+        pixels.tobytes(), digest_size=16, person=f"{rect.width}x{rect.height}".encode()
+    ).digest()
+
+
+class ReadingMemo:
+    """Remembers the lines read in pieces of the screen, by the pieces' pixels."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self._size = size
+        self._known: OrderedDict[bytes, tuple[OcrLine, ...]] = OrderedDict()
+
+    def read(self, gray: np.ndarray, recognize: Recognize) -> Reading:
+        """The lines in `gray` (2-D uint8), reading only what is not remembered."""
+        tree = blocks(gray)
+        if tree is None:
+            return Reading([], 0, 0)  # not one sharp edge: no text to read
+        leaves = tree.leaves()
+        keys = {id(leaf): _key(gray, leaf.rect) for leaf in leaves}
+        recalled = {id(leaf): self._recall(keys[id(leaf)]) for leaf in leaves}
+        # An empty tuple is a piece known to hold no text.
+        known = {leaf: lines for leaf, lines in recalled.items() if lines is not None}
+        to_read = _plan(tree, {id(leaf) for leaf in leaves if id(leaf) not in known})
+        lines: list[OcrLine] = []
+        read_leaves: set[int] = set()
+        for block in to_read:
+            # The whole region when all of it is read, as a region is cut at
+            # blank space and tesseract likes a margin.
+            area = Rect(0, 0, gray.shape[1], gray.shape[0])
+            if block is not tree:
+                area = _expanded(block.rect, _MARGIN, area)
+            inside = block.leaves()
+            picture = Image.fromarray(_page(gray, area, inside))
+            found = [line.moved(area.x, area.y) for line in recognize(picture)]
+            lines += found
+            read_leaves.update(id(leaf) for leaf in inside)
+            self._learn(inside, keys, found)
+        for leaf in leaves:
+            if id(leaf) in known and id(leaf) not in read_leaves:
+                lines += [line.moved(leaf.rect.x, leaf.rect.y) for line in known[id(leaf)]]
+        reused = sum(1 for leaf in leaves if id(leaf) in known and id(leaf) not in read_leaves)
+        return Reading(lines, len(to_read), reused)
+
+    def _recall(self, key: bytes) -> tuple[OcrLine, ...] | None:
+        found = self._known.get(key)
+        if found is not None:
+            self._known.move_to_end(key)
+        return found
+
+    def _learn(self, leaves: list[Block], keys: dict[int, bytes], lines: list[OcrLine]) -> None:
+        """Remembers each piece's lines: those centred on it, unless a line runs beyond it.
+
+        A line centred on a piece but running into the next one sideways
+        (two pieces read as one line) spoils both; one only a little taller
+        than its piece (tesseract's boxes are sometimes) is still its own.
+        """
+        lines = sorted(lines, key=lambda line: line.y)
+        tops = [line.y for line in lines]
+        tallest = max((line.height for line in lines), default=0)
+        for leaf in leaves:
+            rect = leaf.rect
+            allowed = Rect(
+                rect.x - _SLACK, rect.y - rect.height, rect.width + 2 * _SLACK, 3 * rect.height
+            )
+            own: list[OcrLine] = []
+            clean = True
+            for line in lines[bisect_left(tops, rect.y - tallest) :]:
+                if line.y >= rect.bottom:
+                    break
+                if rect.contains_point(*line.centre) and allowed.contains(line.box):
+                    own.append(line.moved(-rect.x, -rect.y))
+                elif line.box.intersects(rect):
+                    clean = False
+                    break
+            if clean:
+                self._remember(keys[id(leaf)], tuple(own))
+
+    def _remember(self, key: bytes, lines: tuple[OcrLine, ...]) -> None:
+        # An empty tuple is remembered too: an icon read as nothing stays nothing.
+        self._known[key] = lines
+        self._known.move_to_end(key)
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+
+
+def _page(gray: np.ndarray, area: Rect, leaves: list[Block]) -> np.ndarray:
+    """`area` of `gray` as dark text on white, whatever the colours were.
+
+    Each piece's pixels become their distance from its ground (its median
+    level): text lighter or darker than its ground, a dark editor beside a
+    light browser, all come out dark on white, and the rules and borders
+    between pieces are blanked. Tesseract reads dark on light best; given
+    light on dark it tries each line both ways, at a quarter of its time.
+    """
+    page = np.full((area.height, area.width), 255, dtype=np.uint8)
+    for leaf in leaves:
+        rect = _expanded(leaf.rect, _MARGIN, area)
+        pixels = gray[rect.y : rect.bottom, rect.x : rect.right].astype(np.int16)
+        ground = int(np.median(pixels))
+        distance = np.abs(pixels - ground)
+        pixels = (255 - distance).astype(np.uint8)
+        page[rect.y - area.y : rect.bottom - area.y, rect.x - area.x : rect.right - area.x] = pixels
+    return page
+
+
+def _expanded(rect: Rect, by: int, bounds: Rect | None = None) -> Rect:
+    grown = Rect(rect.x - by, rect.y - by, rect.width + 2 * by, rect.height + 2 * by)
+    return grown if bounds is None else (grown.clipped(bounds) or rect)
+
+
+def _plan(tree: Block, unknown: set[int]) -> list[Block]:
+    """The blocks to read: mostly-unknown blocks whole, else their unknown parts."""
+    areas: dict[int, tuple[int, int]] = {}  # block -> (unknown area, area) of its leaves
+
+    def measure(block: Block) -> tuple[int, int]:
+        if not block.children:
+            area = block.rect.area
+            result = (area if id(block) in unknown else 0, area)
+        else:
+            parts = [measure(child) for child in block.children]
+            result = (sum(p[0] for p in parts), sum(p[1] for p in parts))
+        areas[id(block)] = result
+        return result
+
+    measure(tree)
+    plan: list[Block] = []
+    pending = [tree]
+    while pending:
+        block = pending.pop()
+        missing, total = areas[id(block)]
+        if missing == 0:
+            continue
+        if not block.children or missing >= READ_WHOLE_SHARE * total:
+            plan.append(block)
+        else:
+            pending.extend(block.children)
+    return plan

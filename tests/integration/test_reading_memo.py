@@ -1,0 +1,121 @@
+"""Reading with memory: lines read once are not read again, and are never misplaced."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from mirix_desktop.ocr.engine import OcrLine, TesserocrEngine
+from mirix_desktop.ocr.reuse import ReadingMemo
+from tests.helpers.screens import FONT_PATH
+
+CODE = [
+    "def insert_before(self, new_child, ref_child):",
+    "    index = self.child_nodes.index(ref_child)",
+    "    self.child_nodes.insert(index, new_child)",
+    "    new_child.parent_node = self",
+    "    return new_child",
+]
+
+
+class Counting:
+    """A real engine that counts what it is asked to read."""
+
+    def __init__(self, engine: TesserocrEngine) -> None:
+        self.engine = engine
+        self.calls = 0
+        self.pixels = 0
+
+    def __call__(self, image: Image.Image) -> list[OcrLine]:
+        self.calls += 1
+        self.pixels += image.width * image.height
+        return self.engine.recognize(image)
+
+
+@pytest.fixture(scope="module")
+def engine() -> TesserocrEngine:
+    return TesserocrEngine(dark_on_light=True)
+
+
+def _screen(
+    lines: list[str], left: int, size: tuple[int, int] = (900, 220), ground: int = 30
+) -> np.ndarray:
+    image = Image.new("L", size, ground)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT_PATH, 16)
+    for row, text in enumerate(lines):
+        draw.text((left, 20 + 28 * row), text, font=font, fill=230 if ground < 128 else 20)
+    return np.asarray(image)
+
+
+def _text(lines: list[OcrLine]) -> str:
+    """The lines top to bottom, without spaces: tesseract puts some inside code."""
+    ordered = sorted(lines, key=lambda line: (line.y, line.x))
+    return "\n".join(line.text.replace(" ", "") for line in ordered)
+
+
+def test_a_window_shown_again_elsewhere_is_not_read_again(engine: TesserocrEngine) -> None:
+    memo, counting = ReadingMemo(), Counting(engine)
+    first = memo.read(_screen(CODE, left=300), counting)
+    assert "self.child_nodes.insert(index,new_child)" in _text(first.lines)
+    assert counting.calls == 1
+    # A sidebar closed: the same code, 260 px further left, in a wider region.
+    again = memo.read(_screen(CODE, left=40, size=(1000, 260)), counting)
+    assert counting.calls == 1  # nothing read
+    assert again.reused == len(CODE)
+    assert _text(again.lines) == _text(first.lines)
+    moved = {line.text: line.x for line in again.lines}
+    assert all(moved[line.text] == line.x - 260 for line in first.lines)
+
+
+def test_only_the_changed_line_is_read(engine: TesserocrEngine) -> None:
+    memo, counting = ReadingMemo(), Counting(engine)
+    memo.read(_screen(CODE, left=40), counting)
+    read_whole = counting.pixels
+    edited = [*CODE[:3], "    new_child.parent_node = other_parent", *CODE[4:]]
+    reading = memo.read(_screen(edited, left=40), counting)
+    assert counting.pixels - read_whole < read_whole / 8  # one line's worth
+    assert reading.reused >= 4
+    text = _text(reading.lines)
+    assert "new_child.parent_node=other_parent" in text
+    assert "index=self.child_nodes.index(ref_child)" in text
+    assert "new_child.parent_node=self\n" not in text
+
+
+def test_dark_and_light_windows_side_by_side_are_both_read(engine: TesserocrEngine) -> None:
+    dark = _screen(CODE[:2], left=20, size=(520, 100), ground=30)
+    light = _screen(
+        ["Return a shell-escaped version", "of the string s."], left=8, size=(520, 100), ground=250
+    )
+    reading = ReadingMemo().read(np.hstack([dark, light]), engine.recognize)
+    text = _text(reading.lines)
+    assert "definsert_before(self,new_child,ref_child):" in text
+    assert "Returnashell-escapedversion" in text
+
+
+def test_a_line_read_across_two_pieces_is_not_replayed_over_one_of_them() -> None:
+    # The reader read "alpha" and "omega" (40 px apart: two pieces) as one line.
+    gray = _screen(["alpha", ""], left=40, size=(400, 80), ground=255)
+    gray = np.minimum(gray, _screen(["omega"], left=40 + 5 * 10 + 40, size=(400, 80), ground=255))
+    calls: list[int] = []
+
+    def reader(image: Image.Image) -> list[OcrLine]:
+        calls.append(image.width)
+        return [OcrLine("alpha omega", 38, 18, 150, 18, 90.0)]
+
+    memo = ReadingMemo()
+    memo.read(gray, reader)
+    # "alpha" alone, elsewhere: its piece has the same pixels, but its
+    # remembered line would say "omega" too; it must be read.
+    alone = _screen(["alpha"], left=200, size=(400, 80), ground=255)
+    memo.read(alone, reader)
+    assert len(calls) == 2
+
+
+def test_the_memo_forgets_the_oldest_pieces_beyond_its_size(engine: TesserocrEngine) -> None:
+    memo, counting = ReadingMemo(size=2), Counting(engine)
+    memo.read(_screen(CODE[:1], left=40, size=(600, 60)), counting)
+    memo.read(_screen(CODE[1:3], left=40, size=(600, 90)), counting)
+    memo.read(_screen(CODE[:1], left=40, size=(600, 60)), counting)
+    assert counting.calls == 3  # the first line was forgotten for the next two
