@@ -75,7 +75,7 @@ def carry_forward(
     read = sorted((line.box for line in new_lines), key=lambda box: box.y)
     tops = [box.y for box in read]
     tallest = max((box.height for box in read), default=0)
-    kept = []
+    standing = []
     for line in base:
         box = line.box
         # `rect` is where moved content is now; it came from `dy` lower. A
@@ -92,17 +92,39 @@ def carry_forward(
             line = line.moved(0, -dy)
         elif any(rect.intersects(box) for rect, _dy in moves):
             continue  # moved content now covers its place
-        if any(
-            region.intersects(box) and region.y <= box.y and box.bottom <= region.bottom
-            for region in regions
-        ):
+        standing.append(line)
+    held = _held(regions, [line.box for line in standing])
+    kept = []
+    for line, is_held in zip(standing, held, strict=True):
+        if is_held:
             continue
+        box = line.box
         # Only new lines starting less than the tallest one's height above can share its place.
         nearby = read[bisect_left(tops, box.y - tallest) : bisect_left(tops, box.bottom)]
         if any(_same_place(box, other) for other in nearby):
             continue
         kept.append(line)
     return kept
+
+
+def _held(regions: list[Rect], boxes: list[Rect]) -> list[bool]:
+    """For each box: does a region hold its whole height, overlapping it sideways?
+
+    One array operation per frame: a scrolled page has a hundred strips and
+    hundreds of lines.
+    """
+    if not regions or not boxes:
+        return [False] * len(boxes)
+    r = np.array([(g.x, g.y, g.right, g.bottom) for g in regions])[None, :, :]
+    b = np.array([(g.x, g.y, g.right, g.bottom) for g in boxes])[:, None, :]
+    held = (
+        (r[..., 0] < b[..., 2])
+        & (b[..., 0] < r[..., 2])
+        & (r[..., 1] <= b[..., 1])
+        & (b[..., 3] <= r[..., 3])
+        & (b[..., 1] < b[..., 3])
+    )
+    return [bool(h) for h in np.asarray(held.any(axis=1))]
 
 
 def drop_duplicates(lines: list[OcrLine]) -> list[OcrLine]:
