@@ -38,6 +38,10 @@ from mirix_desktop.pipeline.jobs import Crop, FrameJob, JobQueue
 
 log = logging.getLogger("mirix.pipeline.submit")
 
+# Share of the screen (in change-detection tiles) that must change before
+# a frame gets a thumbnail of its own rather than the last one's.
+THUMBNAIL_REDRAW_SHARE = 0.02
+
 SubmitState = Literal["unchanged", "queued", "deferred", "skipped"]
 
 
@@ -126,6 +130,9 @@ class FrameSubmitter:
         self._trackers: dict[int, ChangeTracker] = {}
         self._last_sent_key: dict[int, tuple[str | None, str | None]] = {}
         self._last_sent_at: dict[int, datetime] = {}
+        # Per monitor: the last thumbnail made, and the share of the screen
+        # changed since (see `_thumbnail`).
+        self._thumbnails: dict[int, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
         with store.lock:
             self.queue_depth = JobQueue.depth(store.conn, owner)
@@ -136,6 +143,7 @@ class FrameSubmitter:
         with self._lock:
             for tracker in self._trackers.values():
                 tracker.reset()
+            self._thumbnails.clear()
 
     def visible_windows(self, windows: list[WindowInfo]) -> tuple[list[WindowInfo], list[Rect]]:
         """(windows kept, rects to black out): excluded windows are dropped and masked.
@@ -203,6 +211,25 @@ class FrameSubmitter:
         self._last_sent_at[shot.monitor] = at
         return SubmitResult("queued", frame_id=frame_id, regions=len(plan.regions))
 
+    def _thumbnail(self, monitor: int, pixels: Pixels, changed_share: float) -> bytes:
+        """The frame's thumbnail; the last one again while less than
+        `THUMBNAIL_REDRAW_SHARE` of the screen changed since it was made.
+
+        Typing changes a few letters a frame, a pixel or two of a thumbnail
+        320 px wide: drawing and encoding it again each time was a third of
+        the cost of queueing such a frame.
+        """
+        width = self.settings.thumbnail_width
+        if width <= 0:
+            return b""
+        last = self._thumbnails.get(monitor)
+        if last is not None and last[1] + changed_share < THUMBNAIL_REDRAW_SHARE:
+            self._thumbnails[monitor] = (last[0], last[1] + changed_share)
+            return last[0]
+        thumb = thumbnail(pixels, width)
+        self._thumbnails[monitor] = (thumb, 0.0)
+        return thumb
+
     def _write(
         self,
         shot: MonitorShot,
@@ -214,8 +241,7 @@ class FrameSubmitter:
         source: str,
     ) -> int:
         crops = tuple(Crop(rect, _gray(pixels, rect)) for rect in plan.regions)
-        width_setting = self.settings.thumbnail_width
-        thumb = thumbnail(pixels, width_setting) if width_setting > 0 else b""
+        thumb = self._thumbnail(shot.monitor, pixels, plan.changed_share)
         shown = active or (windows[0] if windows else None)
         height, width = pixels.shape[:2]
         job = FrameJob(

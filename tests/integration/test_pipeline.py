@@ -55,6 +55,20 @@ def test_a_screen_becomes_a_resource_and_an_episode(store: MemoryStore) -> None:
     assert state[0] == "done" and state[1][:2] == b"\xff\xd8"  # a JPEG thumbnail
 
 
+def test_a_thumbnail_is_redrawn_once_enough_of_the_screen_changed(store: MemoryStore) -> None:
+    pipeline = Pipeline(store, Settings())
+    lines = text_lines(12)
+    typed = [*lines[:5], lines[5] + " and", *lines[6:]]
+    pages = [lines, typed, [*typed[:5], typed[5] + " more", *typed[6:]], text_lines(30, 40)]
+    for n, page in enumerate(pages):
+        assert pipeline.submit(shot(pixels(screen(page))), [EDITOR], T0 + timedelta(seconds=2 * n))
+    thumbs = [row[0] for row in store.conn.execute("SELECT thumbnail FROM frames ORDER BY id")]
+    assert len(thumbs) == 4
+    # A word typed is not a thumbnail pixel; a new page is.
+    assert thumbs[0] == thumbs[1] == thumbs[2]
+    assert thumbs[3] != thumbs[0] and thumbs[3][:2] == b"\xff\xd8"
+
+
 def test_scrolling_keeps_known_text_and_reads_only_new_lines(store: MemoryStore) -> None:
     pipeline = Pipeline(store, Settings())
     lines = text_lines(60)
