@@ -35,6 +35,8 @@ READ_WHOLE_SHARE = 0.7
 _MARGIN = 2
 # How far (in pixels) a line's box may stick out of its piece sideways.
 _SLACK = 2
+# A region without ink but with gray steps this large may hold faint text.
+FAINT_STEP = 12
 # Pieces remembered; a 1080p screen of text holds a few hundred.
 MEMO_SIZE = 8192
 
@@ -68,7 +70,11 @@ class ReadingMemo:
         """The lines in `gray` (2-D uint8), reading only what is not remembered."""
         tree = blocks(gray)
         if tree is None:
-            return Reading([], 0, 0)  # not one sharp edge: no text to read
+            if int(gray.max()) - int(gray.min()) < FAINT_STEP:
+                return Reading([], 0, 0)  # flat: no text to read
+            # Only faint marks, below the ink threshold: read as it is,
+            # remembering nothing (faint grey-on-grey text is still text).
+            return Reading(recognize(Image.fromarray(gray)), 1, 0)
         leaves = tree.leaves()
         keys = {id(leaf): _key(gray, leaf.rect) for leaf in leaves}
         recalled = {id(leaf): self._recall(keys[id(leaf)]) for leaf in leaves}

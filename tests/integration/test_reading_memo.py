@@ -119,3 +119,11 @@ def test_the_memo_forgets_the_oldest_pieces_beyond_its_size(engine: TesserocrEng
     memo.read(_screen(CODE[1:3], left=40, size=(600, 90)), counting)
     memo.read(_screen(CODE[:1], left=40, size=(600, 60)), counting)
     assert counting.calls == 3  # the first line was forgotten for the next two
+
+
+def test_faint_text_below_the_ink_threshold_is_still_read(engine: TesserocrEngine) -> None:
+    image = Image.new("L", (500, 60), 60)
+    font = ImageFont.truetype(FONT_PATH, 20)
+    ImageDraw.Draw(image).text((20, 15), "faint grey words", font=font, fill=90)
+    reading = ReadingMemo().read(np.asarray(image), engine.recognize)
+    assert "faintgreywords" in _text(reading.lines)
