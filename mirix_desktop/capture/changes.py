@@ -34,7 +34,7 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
-from mirix_desktop.capture.geometry import Rect, merge_overlapping, subtract_all
+from mirix_desktop.capture.geometry import Rect, merge_overlapping, runs, subtract_all
 from mirix_desktop.ocr.engine import WORD_GAP
 
 TILE = 64
@@ -309,7 +309,7 @@ def _changed_bands(box: Rect, pixels: Pixels, previous: Pixels) -> list[Rect]:
     diff = cur != old
     changed_rows = diff.any(axis=1)
     bands: list[Rect] = []
-    for a, b in _runs(changed_rows):
+    for a, b in runs(changed_rows):
         if bands and box.y + a - bands[-1].bottom < _BAND_GAP:
             a = bands.pop().y - box.y
         cols = np.flatnonzero(diff[a:b].any(axis=0))
@@ -422,7 +422,7 @@ def _detect_scrolls(
             moves.append(Move(Rect(x, y0 + first, right - x, last - first + 1), shift))
         # Rows that neither moved nor stayed as they were (a toolbar above a
         # scrolled page stays) came into view: those are read.
-        strips.extend(Rect(x, y0 + a, right - x, b - a) for a, b in _runs(~moved & ~in_place))
+        strips.extend(Rect(x, y0 + a, right - x, b - a) for a, b in runs(~moved & ~in_place))
     return moves, strips, rest
 
 
@@ -434,13 +434,6 @@ def screen_areas(frame: Rect, windows: Sequence[Rect]) -> list[Rect]:
         if clip is not None:
             areas.extend(subtract_all([clip], windows[:index]))
     return areas + subtract_all([frame], windows)
-
-
-def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """[start, stop) of each run of True."""
-    padded = np.concatenate(([False], flags, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _widen_to_text(region: Rect, pixels: Pixels, bounds: Rect) -> Rect:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 
 @dataclass(frozen=True, order=True)
 class Rect:
@@ -104,3 +107,10 @@ def merge_overlapping(rects: Iterable[Rect], share: float = 0.0) -> list[Rect]:
                 result.append(rect)
         pending = sorted(result)
     return pending
+
+
+def runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True: the rows or columns a box of content spans."""
+    padded = np.concatenate(([False], flags, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.capture.geometry import Rect, runs
 from mirix_desktop.ocr.engine import WORD_GAP
 
 # A gray step this large between neighbouring pixels is the edge of a
@@ -62,23 +62,22 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     return ink
 
 
-def _runs(filled: np.ndarray, rules: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
+def _bridged(filled: np.ndarray, rules: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
     """Runs of True in `filled`, merged across gaps shorter than `min_gap` without a rule."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], filled, [False])).astype(np.int8)))
-    runs: list[tuple[int, int]] = []
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
-        if runs and start - runs[-1][1] < min_gap and not rules[runs[-1][1] : start].any():
-            runs[-1] = (runs[-1][0], int(end))
+    merged: list[tuple[int, int]] = []
+    for start, end in runs(filled):
+        if merged and start - merged[-1][1] < min_gap and not rules[merged[-1][1] : start].any():
+            merged[-1] = (merged[-1][0], end)
         else:
-            runs.append((int(start), int(end)))
-    return runs
+            merged.append((start, end))
+    return merged
 
 
-def _with_marks(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _with_marks(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Rows of ink merged with a thin run just above or below: an underscore, an
     underline, the dot of an "i" belong to their line (two blank rows at most)."""
     merged: list[tuple[int, int]] = []
-    for start, end in runs:
+    for start, end in spans:
         if merged:
             last_start, last_end = merged[-1]
             thin = min(end - start, last_end - last_start) <= MARK_HEIGHT
@@ -139,11 +138,11 @@ def _split(ink: np.ndarray, rect: Rect, by_rows: bool) -> list[Rect] | None:
     """`rect` cut at its blank rows (or wide blank columns), parts trimmed; None if it can't be."""
     area = ink[rect.y : rect.bottom, rect.x : rect.right]
     if by_rows:
-        runs = _with_marks(_runs(*_profile(area.sum(axis=1), rect.width), 1))
-        pieces = [Rect(rect.x, rect.y + a, rect.width, b - a) for a, b in runs]
+        spans = _with_marks(_bridged(*_profile(area.sum(axis=1), rect.width), 1))
+        pieces = [Rect(rect.x, rect.y + a, rect.width, b - a) for a, b in spans]
     else:
-        runs = _runs(*_profile(area.sum(axis=0), rect.height), WORD_GAP)
-        pieces = [Rect(rect.x + a, rect.y, b - a, rect.height) for a, b in runs]
+        spans = _bridged(*_profile(area.sum(axis=0), rect.height), WORD_GAP)
+        pieces = [Rect(rect.x + a, rect.y, b - a, rect.height) for a, b in spans]
     if len(pieces) < 2 and (not pieces or pieces[0] == rect):
         return None
     parts = [trimmed for piece in pieces if (trimmed := _trimmed(ink, piece)) is not None]
