@@ -95,10 +95,11 @@ class ReadingMemo:
             lines += found
             read_leaves.update(id(leaf) for leaf in inside)
             self._learn(inside, keys, found)
+        reused = 0
         for leaf in leaves:
             if id(leaf) in known and id(leaf) not in read_leaves:
                 lines += [line.moved(leaf.rect.x, leaf.rect.y) for line in known[id(leaf)]]
-        reused = sum(1 for leaf in leaves if id(leaf) in known and id(leaf) not in read_leaves)
+                reused += 1
         return Reading(lines, len(to_read), reused)
 
     def _recall(self, key: bytes) -> tuple[OcrLine, ...] | None:
