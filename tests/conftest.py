@@ -13,6 +13,7 @@ from keyring.backends import fail
 from mirix_desktop.memory.embedder import StaticEmbedder
 from mirix_desktop.memory.keys import KeySource
 from mirix_desktop.memory.store import MemoryStore
+from tests.helpers.fake_hub import FakeHub
 from tests.helpers.keyring_backend import MemoryKeyring
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,3 +62,11 @@ def store(store_path: Path, embedder: StaticEmbedder) -> Iterator[MemoryStore]:
     opened = MemoryStore.open(store_path, KeySource(passphrase=PASSPHRASE), embedder)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    """A fake Hugging Face Hub on 127.0.0.1, which model downloads are pointed at."""
+    with FakeHub() as running:
+        monkeypatch.setenv("HF_ENDPOINT", running.url)
+        yield running
