@@ -34,7 +34,7 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
-from mirix_desktop.capture.geometry import Rect, merge_overlapping, runs, subtract_all
+from mirix_desktop.capture.geometry import Rect, gather, merge_overlapping, runs, subtract_all
 from mirix_desktop.ocr.engine import WORD_GAP
 
 TILE = 64
@@ -50,6 +50,9 @@ _MAX_VERTICAL_GROWTH = 20
 # Regions overlapping by more than this share of the smaller are read as one;
 # lesser overlaps are read apart and their duplicate lines dropped.
 _MERGE_SHARE = 0.5
+# Regions are gathered into one while they fill this share of its box: each
+# region is an OCR call at least, and known lines inside cost no OCR.
+_GATHER_FILL = 0.3
 # An older picture is the base only if it matches this share of tiles more.
 _CLEARLY_CLOSER = 0.1
 # Without window names, below this share of changed tiles a picture carries
@@ -228,7 +231,7 @@ class ChangeTracker:
                 for part in rest:
                     bands = [part] if previous is None else _changed_bands(part, pixels, previous)
                     area_regions.extend(_widen_to_text(band, pixels, area) for band in bands)
-            area_regions = merge_overlapping(area_regions, _MERGE_SHARE)
+            area_regions = gather(merge_overlapping(area_regions, _MERGE_SHARE), _GATHER_FILL)
             if sum(r.area for r in area_regions) > FULL_FRAME_SHARE * area.area:
                 area_regions, area_moves = [area], []
             regions.extend(area_regions)

@@ -109,6 +109,25 @@ def merge_overlapping(rects: Iterable[Rect], share: float = 0.0) -> list[Rect]:
     return pending
 
 
+def gather(rects: Iterable[Rect], fill: float) -> list[Rect]:
+    """Unions nearby rectangles: while those gathered fill `fill` of the box around them.
+
+    A column of small changes (the line numbers beside a page scrolled by a
+    screenful) becomes one box instead of eighty; two changes far apart
+    stay apart, as their box would be mostly what did not change.
+    """
+    groups: list[tuple[Rect, int]] = []  # (box, area of the rects in it)
+    for rect in sorted(rects, key=lambda r: (r.y, r.x)):
+        for index, (box, filled) in enumerate(groups):
+            merged = box.union(rect)
+            if filled + rect.area >= fill * merged.area:
+                groups[index] = (merged, filled + rect.area)
+                break
+        else:
+            groups.append((rect, rect.area))
+    return [box for box, _filled in groups]
+
+
 def runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     """[start, stop) of each run of True: the rows or columns a box of content spans."""
     padded = np.concatenate(([False], flags, [False]))

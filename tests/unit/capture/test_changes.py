@@ -148,3 +148,28 @@ def test_a_terminal_filling_up_as_it_scrolls_is_still_a_scroll() -> None:
     assert {move.dy for move in plan.moves} == {5 * LINE_HEIGHT}, plan
     # Only the lines that came where nothing was are read, not the screen.
     assert all(region.y >= 40 + 15 * LINE_HEIGHT - 4 for region in plan.regions), plan.regions
+
+
+def test_new_line_numbers_beside_unchanged_lines_are_read_as_one_region() -> None:
+    tracker = ChangeTracker()
+    code = text_lines(25)
+    # A gutter of line numbers, far from the code: after a jump of 100 lines
+    # (to lines that read the same) only the numbers changed.
+    _committed(tracker, pixels(screen([f"{n:>3}" + " " * 8 + t for n, t in enumerate(code)])))
+    numbered = [f"{n + 100:>3}" + " " * 8 + t for n, t in enumerate(code)]
+    plan = _committed(tracker, pixels(screen(numbered)))
+    # One OCR call for the column of numbers, not one per number.
+    assert len(plan.regions) == 1, plan.regions
+    (region,) = plan.regions
+    assert region.right < 40 + 11 * 10 and region.height > 20 * LINE_HEIGHT
+
+
+def test_changes_far_apart_stay_apart() -> None:
+    tracker = ChangeTracker()
+    lines = text_lines(25)
+    _committed(tracker, pixels(screen(lines)))
+    lines[2] += " over the lazy dog"
+    lines[22] += " and the cat"
+    plan = _committed(tracker, pixels(screen(lines)))
+    # Gathering them would read the twenty lines between again.
+    assert len(plan.regions) == 2, plan.regions
