@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,6 +52,18 @@ MIN_WORD_CONFIDENCE = 30.0
 
 
 @dataclass(frozen=True)
+class OcrWord:
+    """One word of a line, its box relative to the line's top-left corner."""
+
+    text: str
+    x: int
+    y: int
+    width: int
+    height: int
+    confidence: float
+
+
+@dataclass(frozen=True)
 class OcrLine:
     """One line of text with its box in the image's pixel coordinates."""
 
@@ -61,10 +73,19 @@ class OcrLine:
     width: int
     height: int
     confidence: float  # mean word confidence, 0-100
+    # The words it was read as (empty once its text is edited, e.g. redacted):
+    # what lets `ocr/reuse.py` read again only the changed words of a line.
+    words: tuple[OcrWord, ...] = field(default=(), compare=False, repr=False)
 
     def moved(self, dx: int, dy: int) -> OcrLine:
         return OcrLine(
-            self.text, self.x + dx, self.y + dy, self.width, self.height, self.confidence
+            self.text,
+            self.x + dx,
+            self.y + dy,
+            self.width,
+            self.height,
+            self.confidence,
+            self.words,
         )
 
     @property
@@ -186,13 +207,36 @@ def _line_of(words: list[dict[str, Any]]) -> OcrLine:
     top = min(int(w["top"]) for w in words) - _BORDER
     right = max(int(w["left"]) + int(w["width"]) for w in words) - _BORDER
     bottom = max(int(w["top"]) + int(w["height"]) for w in words) - _BORDER
+    return line_of_words(
+        [
+            OcrWord(
+                str(w["text"]).strip(),
+                int(w["left"]) - _BORDER - left,
+                int(w["top"]) - _BORDER - top,
+                int(w["width"]),
+                int(w["height"]),
+                float(w["conf"]),
+            )
+            for w in words
+        ],
+        left,
+        top,
+        right - left,
+        bottom - top,
+    )
+
+
+def line_of_words(words: list[OcrWord], x: int, y: int, width: int, height: int) -> OcrLine:
+    """The line at (x, y, width, height) made of `words` (relative to that corner), in order."""
+    ordered = tuple(sorted(words, key=lambda w: w.x))
     return OcrLine(
-        text=" ".join(str(w["text"]).strip() for w in words),
-        x=left,
-        y=top,
-        width=right - left,
-        height=bottom - top,
-        confidence=sum(float(w["conf"]) for w in words) / len(words),
+        text=" ".join(w.text for w in ordered),
+        x=x,
+        y=y,
+        width=width,
+        height=height,
+        confidence=sum(w.confidence for w in ordered) / len(ordered),
+        words=ordered,
     )
 
 

@@ -27,6 +27,11 @@ INK_STEP = 40
 # A run of rows this thin, this close to a line, is a mark on it (see `_with_marks`).
 MARK_HEIGHT = 4
 MARK_GAP = 2
+# Blank columns this wide split a piece of line into words (see `words`).
+# Measured on the replay's fonts: gaps inside a word are 1-5 px wide (with
+# the ink mask's one-pixel fringe), between words mostly 8-14 in monospace
+# and 3-7 in proportional text, where two words may then stay one.
+SPACE_GAP = 6
 # A row or column inked along this share of a block's length is a rule (a
 # pane border, a separator, a table line), not text: it counts as blank
 # when looking for gaps, or nothing would ever split beside it.
@@ -149,3 +154,20 @@ def _split(ink: np.ndarray, rect: Rect, by_rows: bool) -> list[Rect] | None:
     if len(parts) == 1 and parts[0] == rect:
         return None
     return parts
+
+
+def words(gray: np.ndarray) -> list[Rect]:
+    """The words of one piece of line (a leaf, as a 2-D array): inked columns
+    split at blank gaps of at least `SPACE_GAP`, each box trimmed to its ink.
+
+    Like a leaf, a word's box depends only on its own pixels and the gaps
+    around it: the same word in another line is the same box of pixels.
+    """
+    ink = ink_mask(gray)
+    found = []
+    inked = ink.sum(axis=0) > 0
+    for start, end in _bridged(inked, np.zeros(ink.shape[1], dtype=bool), SPACE_GAP):
+        box = _trimmed(ink, Rect(start, 0, end - start, ink.shape[0]))
+        if box is not None:
+            found.append(box)
+    return found

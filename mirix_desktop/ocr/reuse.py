@@ -10,6 +10,12 @@ remembered per piece for next time.
 A piece's remembered lines are only ever its own: a piece is remembered
 only when every line read over it lies within it, so a line that spanned
 two pieces is never replayed half-wrong where one of them shows up alone.
+
+Words are remembered the same way, by their pixels. A line being typed, a
+status bar's "Ln 12, Col 4", a clock: a piece of line that changed only in
+a few words is patched: those words are read (with a known neighbour on
+each side, so tesseract sees them in context) and the rest of the line is
+taken from memory.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ import numpy as np
 from PIL import Image
 
 from mirix_desktop.capture.geometry import Rect
-from mirix_desktop.ocr.engine import OcrLine
-from mirix_desktop.ocr.layout import Block, blocks
+from mirix_desktop.ocr.engine import OcrLine, OcrWord, line_of_words
+from mirix_desktop.ocr.layout import Block, blocks, words
 
 # A block this much unknown (by area) is read whole: one OCR call instead
 # of many, and tesseract reads a line better with its neighbours around it.
@@ -39,6 +45,18 @@ _SLACK = 2
 FAINT_STEP = 12
 # Pieces remembered; a 1080p screen of text holds a few hundred.
 MEMO_SIZE = 8192
+# Words remembered: a piece of line holds a few.
+WORD_MEMO_SIZE = 4 * MEMO_SIZE
+# A piece of line is patched word by word only if it is at most this tall
+# (one line of text)...
+PATCH_MAX_HEIGHT = 40
+# ...and what must be read again (its new words and their neighbours) is at
+# most this share of its width; else it is read whole.
+PATCH_SHARE = 0.6
+# Words are learnt from reads of this many pieces at most: a line being
+# edited is read alone first; finding the words of a whole new page would
+# cost more than patching saves.
+WORD_LEARN_PIECES = 8
 
 Recognize = Callable[[Image.Image], list[OcrLine]]
 
@@ -62,12 +80,22 @@ def _key(gray: np.ndarray, rect: Rect) -> bytes:
 class ReadingMemo:
     """Remembers the lines read in pieces of the screen, by the pieces' pixels."""
 
-    def __init__(self, size: int = MEMO_SIZE) -> None:
+    def __init__(self, size: int = MEMO_SIZE, word_size: int = WORD_MEMO_SIZE) -> None:
         self._size = size
         self._known: OrderedDict[bytes, tuple[OcrLine, ...]] = OrderedDict()
+        self._word_size = word_size
+        # A word's box of pixels -> what was read there (relative to the box).
+        self._words: OrderedDict[bytes, tuple[OcrWord, ...]] = OrderedDict()
 
     def read(self, gray: np.ndarray, recognize: Recognize) -> Reading:
         """The lines in `gray` (2-D uint8), reading only what is not remembered."""
+        calls = 0
+
+        def counted(picture: Image.Image) -> list[OcrLine]:
+            nonlocal calls
+            calls += 1
+            return recognize(picture)
+
         tree = blocks(gray)
         if tree is None:
             if int(gray.max()) - int(gray.min()) < FAINT_STEP:
@@ -83,7 +111,17 @@ class ReadingMemo:
         to_read = _plan(tree, {id(leaf) for leaf in leaves if id(leaf) not in known})
         lines: list[OcrLine] = []
         read_leaves: set[int] = set()
+        pending: list[Block] = []
         for block in to_read:
+            if not block.children:
+                # A piece of line read on its own: maybe only a few of its words are new.
+                patched = self._patch(gray, block, keys[id(block)], counted)
+                if patched is not None:
+                    lines += patched
+                    read_leaves.add(id(block))
+                    continue
+            pending.append(block)
+        for block in pending:
             # The whole region when all of it is read, as a region is cut at
             # blank space and tesseract likes a margin.
             area = Rect(0, 0, gray.shape[1], gray.shape[0])
@@ -91,16 +129,16 @@ class ReadingMemo:
                 area = _expanded(block.rect, _MARGIN, area)
             inside = block.leaves()
             picture = Image.fromarray(_page(gray, area, inside))
-            found = [line.moved(area.x, area.y) for line in recognize(picture)]
+            found = [line.moved(area.x, area.y) for line in counted(picture)]
             lines += found
             read_leaves.update(id(leaf) for leaf in inside)
-            self._learn(inside, keys, found)
+            self._learn(inside, keys, found, gray, len(inside) <= WORD_LEARN_PIECES)
         reused = 0
         for leaf in leaves:
             if id(leaf) in known and id(leaf) not in read_leaves:
                 lines += [line.moved(leaf.rect.x, leaf.rect.y) for line in known[id(leaf)]]
                 reused += 1
-        return Reading(lines, len(to_read), reused)
+        return Reading(lines, calls, reused)
 
     def _recall(self, key: bytes) -> tuple[OcrLine, ...] | None:
         found = self._known.get(key)
@@ -108,7 +146,14 @@ class ReadingMemo:
             self._known.move_to_end(key)
         return found
 
-    def _learn(self, leaves: list[Block], keys: dict[int, bytes], lines: list[OcrLine]) -> None:
+    def _learn(
+        self,
+        leaves: list[Block],
+        keys: dict[int, bytes],
+        lines: list[OcrLine],
+        gray: np.ndarray,
+        learn_words: bool,
+    ) -> None:
         """Remembers each piece's lines: those centred on it, unless a line runs beyond it.
 
         A line centred on a piece but running into the next one sideways
@@ -135,6 +180,90 @@ class ReadingMemo:
                     break
             if clean:
                 self._remember(keys[id(leaf)], tuple(own))
+                if learn_words and len(own) == 1 and rect.height <= PATCH_MAX_HEIGHT:
+                    pixels = gray[rect.y : rect.bottom, rect.x : rect.right]
+                    boxes = words(pixels)
+                    self._learn_words(pixels, boxes, _words_in_piece(own[0]))
+
+    def _patch(
+        self, gray: np.ndarray, leaf: Block, key: bytes, recognize: Recognize
+    ) -> list[OcrLine] | None:
+        """The piece of line `leaf`, reading only its new words; None if most are new.
+
+        Its remembered words keep their places; the new ones are read with
+        one remembered word on each side, whose fresh reading is kept too.
+        """
+        rect = leaf.rect
+        if rect.height > PATCH_MAX_HEIGHT:
+            return None
+        pixels = gray[rect.y : rect.bottom, rect.x : rect.right]
+        boxes = words(pixels)
+        if len(boxes) < 2:
+            return None
+        remembered = [self._recall_word(_key(pixels, box)) for box in boxes]
+        new = [i for i, found in enumerate(remembered) if found is None]
+        found: list[OcrWord] = []
+        if new:
+            first, last = max(0, new[0] - 1), min(len(boxes) - 1, new[-1] + 1)
+            span = Rect(boxes[first].x, 0, boxes[last].right - boxes[first].x, rect.height)
+            if span.width > PATCH_SHARE * rect.width:
+                return None
+            fresh = self._read_span(gray, rect, span, recognize)
+            if fresh is None:
+                return None
+            found += fresh
+            self._learn_words(pixels, boxes[first : last + 1], fresh)
+            kept = [i for i in range(len(boxes)) if not first <= i <= last]
+        else:
+            kept = list(range(len(boxes)))  # its words, spaced or aligned anew
+        for i in kept:
+            box = boxes[i]
+            found += [_moved(word, box.x, box.y) for word in remembered[i] or ()]
+        lines = [_line_in_piece(found).moved(rect.x, rect.y)] if found else []
+        self._learn([leaf], {id(leaf): key}, lines, gray, learn_words=False)
+        return lines
+
+    def _read_span(
+        self, gray: np.ndarray, rect: Rect, span: Rect, recognize: Recognize
+    ) -> list[OcrWord] | None:
+        """The words read in `span` of the piece at `rect` (in the piece's
+        coordinates); None if tesseract made more than one line of it."""
+        area = _expanded(rect, _MARGIN, Rect(0, 0, gray.shape[1], gray.shape[0]))
+        page = _page(gray, area, [Block(rect)])
+        left = max(0, rect.x + span.x - _MARGIN - area.x)
+        right = min(area.width, rect.x + span.right + _MARGIN - area.x)
+        read = recognize(Image.fromarray(np.ascontiguousarray(page[:, left:right])))
+        if len(read) > 1:
+            return None
+        dx, dy = area.x + left - rect.x, area.y - rect.y
+        return [_moved(w, line.x + dx, line.y + dy) for line in read for w in line.words]
+
+    def _recall_word(self, key: bytes) -> tuple[OcrWord, ...] | None:
+        found = self._words.get(key)
+        if found is not None:
+            self._words.move_to_end(key)
+        return found
+
+    def _learn_words(self, pixels: np.ndarray, boxes: list[Rect], read: list[OcrWord]) -> None:
+        """Remembers each word box's words (those read in `pixels`, a piece's
+        coordinates): the words centred on it, unless one runs beyond it."""
+        for box in boxes:
+            allowed = Rect(
+                box.x - _SLACK, box.y - box.height, box.width + 2 * _SLACK, 3 * box.height
+            )
+            own = []
+            for word in read:
+                word_box = Rect(word.x, word.y, word.width, word.height)
+                if box.x <= word.x + word.width / 2 < box.right and allowed.contains(word_box):
+                    own.append(_moved(word, -box.x, -box.y))
+                elif word_box.intersects(Rect(box.x, word.y, box.width, word.height)):
+                    break
+            else:
+                key = _key(pixels, box)
+                self._words[key] = tuple(own)
+                self._words.move_to_end(key)
+                while len(self._words) > self._word_size:
+                    self._words.popitem(last=False)
 
     def _remember(self, key: bytes, lines: tuple[OcrLine, ...]) -> None:
         # An empty tuple is remembered too: an icon read as nothing stays nothing.
@@ -142,6 +271,23 @@ class ReadingMemo:
         self._known.move_to_end(key)
         while len(self._known) > self._size:
             self._known.popitem(last=False)
+
+
+def _moved(word: OcrWord, dx: int, dy: int) -> OcrWord:
+    return OcrWord(word.text, word.x + dx, word.y + dy, word.width, word.height, word.confidence)
+
+
+def _words_in_piece(line: OcrLine) -> list[OcrWord]:
+    """A line's words, placed in the line's own coordinates (those of its piece)."""
+    return [_moved(word, line.x, line.y) for word in line.words]
+
+
+def _line_in_piece(found: list[OcrWord]) -> OcrLine:
+    """One line of the words placed in a piece (the line's box is theirs)."""
+    x, y = min(w.x for w in found), min(w.y for w in found)
+    right = max(w.x + w.width for w in found)
+    bottom = max(w.y + w.height for w in found)
+    return line_of_words([_moved(w, -x, -y) for w in found], x, y, right - x, bottom - y)
 
 
 def _page(gray: np.ndarray, area: Rect, leaves: list[Block]) -> np.ndarray:

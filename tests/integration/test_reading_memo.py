@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from mirix_desktop.ocr.engine import OcrLine, TesserocrEngine
+from mirix_desktop.ocr.engine import OcrLine, OcrWord, TesserocrEngine
 from mirix_desktop.ocr.reuse import ReadingMemo
 from tests.helpers.screens import FONT_PATH
 
@@ -114,7 +114,7 @@ def test_a_line_read_across_two_pieces_is_not_replayed_over_one_of_them() -> Non
 
 
 def test_the_memo_forgets_the_oldest_pieces_beyond_its_size(engine: TesserocrEngine) -> None:
-    memo, counting = ReadingMemo(size=2), Counting(engine)
+    memo, counting = ReadingMemo(size=2, word_size=2), Counting(engine)
     memo.read(_screen(CODE[:1], left=40, size=(600, 60)), counting)
     memo.read(_screen(CODE[1:3], left=40, size=(600, 90)), counting)
     memo.read(_screen(CODE[:1], left=40, size=(600, 60)), counting)
@@ -127,3 +127,57 @@ def test_faint_text_below_the_ink_threshold_is_still_read(engine: TesserocrEngin
     ImageDraw.Draw(image).text((20, 15), "faint grey words", font=font, fill=90)
     reading = ReadingMemo().read(np.asarray(image), engine.recognize)
     assert "faintgreywords" in _text(reading.lines)
+
+
+def test_a_line_being_typed_is_read_only_at_its_new_words(engine: TesserocrEngine) -> None:
+    prompt = "dev@workstation: ~/src$ PAGER=cat python3 -m pydoc"
+    memo, counting = ReadingMemo(), Counting(engine)
+    memo.read(_screen([prompt], left=20, size=(900, 60)), counting)
+    whole = counting.pixels
+    typed = memo.read(_screen([prompt + " json.dumps"], left=20, size=(900, 60)), counting)
+    assert counting.calls == 2
+    # The new word and the one before it, not the line.
+    assert counting.pixels - whole < whole / 3
+    assert _text(typed.lines) == (prompt + " json.dumps").replace(" ", "")
+    assert len(typed.lines) == 1  # one line, its box the whole of it
+    line = typed.lines[0]
+    assert line.x <= 22 and line.x + line.width >= 20 + len(prompt + " json.dumps") * 9
+
+
+def _words_at(placed: list[tuple[int, str]], ground: int = 30) -> np.ndarray:
+    """Words drawn one by one at whole-pixel places, as a terminal's grid does."""
+    image = Image.new("L", (600, 60), ground)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT_PATH, 16)
+    for x, word in placed:
+        draw.text((x, 20), word, font=font, fill=230 if ground < 128 else 20)
+    return np.asarray(image)
+
+
+def test_a_line_of_known_words_is_not_read(engine: TesserocrEngine) -> None:
+    memo, counting = ReadingMemo(), Counting(engine)
+    first = memo.read(_words_at([(20, "alpha"), (84, "beta"), (136, "gamma")]), counting)
+    assert [line.text for line in first.lines] == ["alpha beta gamma"]
+    # The same words spaced differently: a new piece of line, of known words.
+    again = memo.read(_words_at([(20, "alpha"), (78, "beta"), (132, "gamma")]), counting)
+    assert counting.calls == 1
+    assert [line.text for line in again.lines] == ["alpha beta gamma"]
+    assert again.lines[0].x == first.lines[0].x
+    assert again.lines[0].width == first.lines[0].width - 4  # "gamma" moved 4 px left
+
+
+def test_a_word_read_across_two_word_boxes_is_not_remembered() -> None:
+    # The reader joined "alpha" and "beta" (two word boxes) into one word.
+    calls: list[int] = []
+
+    def reader(image: Image.Image) -> list[OcrLine]:
+        calls.append(image.width)
+        word = OcrWord("alphabeta", 0, 0, 97, 14, 90.0)
+        return [OcrLine("alphabeta", 20, 24, 97, 14, 90.0, (word,))]
+
+    memo = ReadingMemo()
+    memo.read(_words_at([(20, "alpha"), (78, "beta")], ground=255), reader)
+    # The same two words spaced differently: what was read over either ran
+    # into the other, so neither is known on its own; the line is read.
+    memo.read(_words_at([(20, "alpha"), (88, "beta")], ground=255), reader)
+    assert len(calls) == 2
