@@ -53,6 +53,12 @@ PATCH_MAX_HEIGHT = 40
 # ...and what must be read again (its new words and their neighbours) is at
 # most this share of its width; else it is read whole.
 PATCH_SHARE = 0.6
+# A piece is remembered at its first reading only if the lines read over it
+# span this share of it (or if nothing was read there: an icon); else at its
+# second (see `_second_chance`).
+LINE_SPANNED = 0.6
+# A word box is remembered only if the words read over it span this share of it.
+WORD_SPANNED = 0.8
 # Words are learnt from reads of this many pieces at most: a line being
 # edited is read alone first; finding the words of a whole new page would
 # cost more than patching saves.
@@ -84,6 +90,8 @@ class ReadingMemo:
         self._size = size
         self._known: OrderedDict[bytes, tuple[OcrLine, ...]] = OrderedDict()
         self._word_size = word_size
+        # Pieces read once with words missing: remembered at their next reading.
+        self._partial: OrderedDict[bytes, None] = OrderedDict()
         # A word's box of pixels -> what was read there (relative to the box).
         self._words: OrderedDict[bytes, tuple[OcrWord, ...]] = OrderedDict()
 
@@ -178,12 +186,27 @@ class ReadingMemo:
                 elif line.box.intersects(rect):
                     clean = False
                     break
+            if clean and own and not self._second_chance(keys[id(leaf)], own, rect):
+                continue
             if clean:
                 self._remember(keys[id(leaf)], tuple(own))
                 if learn_words and len(own) == 1 and rect.height <= PATCH_MAX_HEIGHT:
                     pixels = gray[rect.y : rect.bottom, rect.x : rect.right]
                     boxes = words(pixels)
                     self._learn_words(pixels, boxes, _words_in_piece(own[0]))
+
+    def _second_chance(self, key: bytes, own: list[OcrLine], rect: Rect) -> bool:
+        """Whether a piece's lines may be remembered: they span most of it, or
+        it was read partly once before (tesseract drops words it is unsure of;
+        in another crop it may not, but a piece is not read again and again)."""
+        spanned = max(ln.x + ln.width for ln in own) - min(ln.x for ln in own)
+        if spanned >= LINE_SPANNED * rect.width or key in self._partial:
+            self._partial.pop(key, None)
+            return True
+        self._partial[key] = None
+        while len(self._partial) > self._size:
+            self._partial.popitem(last=False)
+        return False
 
     def _patch(
         self, gray: np.ndarray, leaf: Block, key: bytes, recognize: Recognize
@@ -246,7 +269,12 @@ class ReadingMemo:
 
     def _learn_words(self, pixels: np.ndarray, boxes: list[Rect], read: list[OcrWord]) -> None:
         """Remembers each word box's words (those read in `pixels`, a piece's
-        coordinates): the words centred on it, unless one runs beyond it."""
+        coordinates): the words centred on it, unless one runs beyond it.
+
+        A box is remembered only if what was read spans most of it. Tesseract
+        drops words it is unsure of; a path read as nothing, or as half of
+        itself, in one line must not be left out of every line composed later.
+        """
         for box in boxes:
             allowed = Rect(
                 box.x - _SLACK, box.y - box.height, box.width + 2 * _SLACK, 3 * box.height
@@ -259,6 +287,11 @@ class ReadingMemo:
                 elif word_box.intersects(Rect(box.x, word.y, box.width, word.height)):
                     break
             else:
+                if not own:
+                    continue
+                spanned = max(w.x + w.width for w in own) - min(w.x for w in own)
+                if spanned < WORD_SPANNED * box.width:
+                    continue
                 key = _key(pixels, box)
                 self._words[key] = tuple(own)
                 self._words.move_to_end(key)

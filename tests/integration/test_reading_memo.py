@@ -181,3 +181,45 @@ def test_a_word_read_across_two_word_boxes_is_not_remembered() -> None:
     # into the other, so neither is known on its own; the line is read.
     memo.read(_words_at([(20, "alpha"), (88, "beta")], ground=255), reader)
     assert len(calls) == 2
+
+
+def test_a_line_read_with_words_missing_gets_one_more_reading() -> None:
+    # The reader drops the first half of the line (tesseract leaves out words it is unsure of).
+    calls: list[int] = []
+
+    def reader(image: Image.Image) -> list[OcrLine]:
+        calls.append(image.width)
+        word = OcrWord("world", 0, 0, 40, 14, 90.0)
+        return [OcrLine("world", 130, 24, 40, 14, 90.0, (word,))]
+
+    memo = ReadingMemo()
+    line = _words_at([(20, "dev@workstation:"), (130, "world")], ground=255)
+    memo.read(line, reader)
+    memo.read(line, reader)  # read again, maybe better in another crop...
+    assert len(calls) == 2
+    again = memo.read(line, reader)  # ...but not forever
+    assert len(calls) == 2
+    assert [ln.text for ln in again.lines] == ["world"]
+
+
+def test_a_word_read_as_nothing_is_not_remembered_as_nothing() -> None:
+    # The reader leaves out the short first word; the rest of the line is read.
+    calls: list[int] = []
+
+    def reader(image: Image.Image) -> list[OcrLine]:
+        calls.append(image.width)
+        words = (
+            OcrWord("middleword", 0, 0, 96, 14, 90.0),
+            OcrWord("otherwords", 116, 0, 96, 14, 90.0),
+            OcrWord("x", 232, 3, 10, 10, 90.0),
+        )
+        return [OcrLine("middleword otherwords x", 50, 24, 242, 14, 90.0, words)]
+
+    memo = ReadingMemo()
+    first = [(20, "ab"), (50, "middleword"), (166, "otherwords")]
+    memo.read(_words_at([*first, (282, "x")], ground=255), reader)
+    # Only the last word changed, but "ab" is not known to say nothing: the
+    # whole line is read again, not the last two words alone.
+    memo.read(_words_at([*first, (282, "y")], ground=255), reader)
+    assert len(calls) == 2
+    assert calls[1] >= calls[0] - 40
