@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -65,6 +66,7 @@ WORD_SPANNED = 0.8
 WORD_LEARN_PIECES = 8
 
 Recognize = Callable[[Image.Image], list[OcrLine]]
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,12 @@ class ReadingMemo:
             return Reading(recognize(Image.fromarray(gray)), 1, 0)
         leaves = tree.leaves()
         keys = {id(leaf): _key(gray, leaf.rect) for leaf in leaves}
-        recalled = {id(leaf): self._recall(keys[id(leaf)]) for leaf in leaves}
+        recalled = {id(leaf): _bounded_get(self._known, keys[id(leaf)]) for leaf in leaves}
         # An empty tuple is a piece known to hold no text.
         known = {leaf: lines for leaf, lines in recalled.items() if lines is not None}
         to_read = _plan(tree, {id(leaf) for leaf in leaves if id(leaf) not in known})
         lines: list[OcrLine] = []
         read_leaves: set[int] = set()
-        pending: list[Block] = []
         for block in to_read:
             if not block.children:
                 # A piece of line read on its own: maybe only a few of its words are new.
@@ -128,8 +129,6 @@ class ReadingMemo:
                     lines += patched
                     read_leaves.add(id(block))
                     continue
-            pending.append(block)
-        for block in pending:
             # The whole region when all of it is read, as a region is cut at
             # blank space and tesseract likes a margin.
             area = Rect(0, 0, gray.shape[1], gray.shape[0])
@@ -147,12 +146,6 @@ class ReadingMemo:
                 lines += [line.moved(leaf.rect.x, leaf.rect.y) for line in known[id(leaf)]]
                 reused += 1
         return Reading(lines, calls, reused)
-
-    def _recall(self, key: bytes) -> tuple[OcrLine, ...] | None:
-        found = self._known.get(key)
-        if found is not None:
-            self._known.move_to_end(key)
-        return found
 
     def _learn(
         self,
@@ -173,9 +166,7 @@ class ReadingMemo:
         tallest = max((line.height for line in lines), default=0)
         for leaf in leaves:
             rect = leaf.rect
-            allowed = Rect(
-                rect.x - _SLACK, rect.y - rect.height, rect.width + 2 * _SLACK, 3 * rect.height
-            )
+            allowed = _allowed(rect)
             own: list[OcrLine] = []
             clean = True
             for line in lines[bisect_left(tops, rect.y - tallest) :]:
@@ -186,26 +177,22 @@ class ReadingMemo:
                 elif line.box.intersects(rect):
                     clean = False
                     break
-            if clean and own and not self._second_chance(keys[id(leaf)], own, rect):
+            if not clean or (own and not self._second_chance(keys[id(leaf)], own, rect)):
                 continue
-            if clean:
-                self._remember(keys[id(leaf)], tuple(own))
-                if learn_words and len(own) == 1 and rect.height <= PATCH_MAX_HEIGHT:
-                    pixels = gray[rect.y : rect.bottom, rect.x : rect.right]
-                    boxes = words(pixels)
-                    self._learn_words(pixels, boxes, _words_in_piece(own[0]))
+            # An empty tuple is remembered too: an icon read as nothing stays nothing.
+            _bounded_put(self._known, keys[id(leaf)], tuple(own), self._size)
+            if learn_words and len(own) == 1 and rect.height <= PATCH_MAX_HEIGHT:
+                pixels = gray[rect.y : rect.bottom, rect.x : rect.right]
+                self._learn_words(pixels, words(pixels), _words_in_piece(own[0]))
 
     def _second_chance(self, key: bytes, own: list[OcrLine], rect: Rect) -> bool:
         """Whether a piece's lines may be remembered: they span most of it, or
         it was read partly once before (tesseract drops words it is unsure of;
         in another crop it may not, but a piece is not read again and again)."""
-        spanned = max(ln.x + ln.width for ln in own) - min(ln.x for ln in own)
-        if spanned >= LINE_SPANNED * rect.width or key in self._partial:
+        if _spanned(own) >= LINE_SPANNED * rect.width or key in self._partial:
             self._partial.pop(key, None)
             return True
-        self._partial[key] = None
-        while len(self._partial) > self._size:
-            self._partial.popitem(last=False)
+        _bounded_put(self._partial, key, None, self._size)
         return False
 
     def _patch(
@@ -223,7 +210,7 @@ class ReadingMemo:
         boxes = words(pixels)
         if len(boxes) < 2:
             return None
-        remembered = [self._recall_word(_key(pixels, box)) for box in boxes]
+        remembered = [_bounded_get(self._words, _key(pixels, box)) for box in boxes]
         new = [i for i, found in enumerate(remembered) if found is None]
         found: list[OcrWord] = []
         if new:
@@ -261,12 +248,6 @@ class ReadingMemo:
         dx, dy = area.x + left - rect.x, area.y - rect.y
         return [_moved(w, line.x + dx, line.y + dy) for line in read for w in line.words]
 
-    def _recall_word(self, key: bytes) -> tuple[OcrWord, ...] | None:
-        found = self._words.get(key)
-        if found is not None:
-            self._words.move_to_end(key)
-        return found
-
     def _learn_words(self, pixels: np.ndarray, boxes: list[Rect], read: list[OcrWord]) -> None:
         """Remembers each word box's words (those read in `pixels`, a piece's
         coordinates): the words centred on it, unless one runs beyond it.
@@ -276,9 +257,7 @@ class ReadingMemo:
         itself, in one line must not be left out of every line composed later.
         """
         for box in boxes:
-            allowed = Rect(
-                box.x - _SLACK, box.y - box.height, box.width + 2 * _SLACK, 3 * box.height
-            )
+            allowed = _allowed(box)
             own = []
             for word in read:
                 word_box = Rect(word.x, word.y, word.width, word.height)
@@ -287,23 +266,36 @@ class ReadingMemo:
                 elif word_box.intersects(Rect(box.x, word.y, box.width, word.height)):
                     break
             else:
-                if not own:
-                    continue
-                spanned = max(w.x + w.width for w in own) - min(w.x for w in own)
-                if spanned < WORD_SPANNED * box.width:
-                    continue
-                key = _key(pixels, box)
-                self._words[key] = tuple(own)
-                self._words.move_to_end(key)
-                while len(self._words) > self._word_size:
-                    self._words.popitem(last=False)
+                if own and _spanned(own) >= WORD_SPANNED * box.width:
+                    _bounded_put(self._words, _key(pixels, box), tuple(own), self._word_size)
 
-    def _remember(self, key: bytes, lines: tuple[OcrLine, ...]) -> None:
-        # An empty tuple is remembered too: an icon read as nothing stays nothing.
-        self._known[key] = lines
-        self._known.move_to_end(key)
-        while len(self._known) > self._size:
-            self._known.popitem(last=False)
+
+def _bounded_get(memo: OrderedDict[bytes, V], key: bytes) -> V | None:
+    """What `memo` holds for `key`, made its newest entry; None if it holds nothing."""
+    found = memo.get(key)
+    if found is not None:
+        memo.move_to_end(key)
+    return found
+
+
+def _bounded_put(memo: OrderedDict[bytes, V], key: bytes, value: V, size: int) -> None:
+    """Puts `key` in `memo` as its newest entry, forgetting the oldest beyond `size`."""
+    memo[key] = value
+    memo.move_to_end(key)
+    while len(memo) > size:
+        memo.popitem(last=False)
+
+
+def _allowed(rect: Rect) -> Rect:
+    """Where what is read over `rect` may lie and still be its own: a little
+    beyond it sideways, up to its own height above and below (tesseract's
+    boxes sometimes run tall)."""
+    return Rect(rect.x - _SLACK, rect.y - rect.height, rect.width + 2 * _SLACK, 3 * rect.height)
+
+
+def _spanned(read: Sequence[OcrLine] | Sequence[OcrWord]) -> int:
+    """How wide the lines or words read span, from the first's left to the last's right."""
+    return max(r.x + r.width for r in read) - min(r.x for r in read)
 
 
 def _moved(word: OcrWord, dx: int, dy: int) -> OcrWord:
