@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mirix_desktop.capture.privacy import PrivacyRule
 from mirix_desktop.errors import ConfigError
+from mirix_desktop.privacy.exclusions import PrivacyRule
 
 
 class _Section(BaseModel):

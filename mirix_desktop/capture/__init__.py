@@ -1,1 +1,1 @@
-"""Screen capture: grabbing monitors, the active window, change detection, privacy, idle."""
+"""Screen capture: grabbing monitors, the active window, change detection, idle."""

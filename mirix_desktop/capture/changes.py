@@ -34,8 +34,7 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
-from mirix_desktop.capture.geometry import Rect, gather, merge_overlapping, runs, subtract_all
-from mirix_desktop.ocr.engine import WORD_GAP
+from mirix_desktop.geometry import WORD_GAP, Rect, gather, merge_overlapping, runs, subtract_all
 
 TILE = 64
 # Earlier pictures kept (as tile hashes) to recognise a window switched back to.

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from mirix_desktop.capture.changes import Pixels
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.errors import CaptureUnavailable
+from mirix_desktop.geometry import Rect
 
 log = logging.getLogger("mirix.capture.screen")
 

@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 import psutil
 
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.errors import CaptureUnavailable
+from mirix_desktop.geometry import Rect
 
 log = logging.getLogger("mirix.capture.session")
 

@@ -17,7 +17,7 @@ from keyring.errors import KeyringError
 
 from mirix_desktop.config import OpenAISettings
 from mirix_desktop.errors import KeyUnavailable
-from mirix_desktop.memory.keys import secure_keyring
+from mirix_desktop.platform_support import secure_keyring
 
 log = logging.getLogger("mirix.llm.api_key")
 

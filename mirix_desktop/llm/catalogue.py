@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mirix_desktop.errors import ModelDownloadError, ModelFileError
-from mirix_desktop.memory.embedder import hub_offline_requested_by_user
+from mirix_desktop.platform_support import hub_offline_requested_by_user
 
 if TYPE_CHECKING:
     import httpx

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirix_desktop.errors import EmbedderUnavailable
+from mirix_desktop.platform_support import keep_hub_offline
 
 log = logging.getLogger("mirix.memory.embedder")
 
@@ -53,16 +56,6 @@ def _normalise(vectors: Any) -> Vectors:
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return np.ascontiguousarray(array / norms, dtype=np.float32)
-
-
-# Loading the bundled models sets HF_HUB_OFFLINE (they must never reach for the
-# network), and huggingface_hub freezes it at import; whether the *user* asked
-# for offline mode is remembered here so `models pull` can tell the two apart.
-_USER_OFFLINE = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def hub_offline_requested_by_user() -> bool:
-    return _USER_OFFLINE
 
 
 def minilm_path() -> Path:
@@ -126,7 +119,7 @@ class MiniLMEmbedder(_LazyModel):
         self.batch_size = batch_size
 
     def _load(self) -> Any:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        keep_hub_offline()
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
@@ -144,7 +137,7 @@ class MiniLMEmbedder(_LazyModel):
 
 def distill_static_model(target: Path, dims: int = STATIC_DIMS) -> None:
     """Distils the static model from the shipped MiniLM into `target` (~1 min, once)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    keep_hub_offline()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # Progress bars and load reports would flood a terminal or the daemon log.
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -153,9 +146,19 @@ def distill_static_model(target: Path, dims: int = STATIC_DIMS) -> None:
 
     log.info("distilling a static embedding model into %s (once; about a minute)", target)
     model = distill(model_name=str(minilm_path()), pca_dims=None if dims == 384 else dims)
-    tmp = target.with_name(target.name + ".partial")
+    # Each process builds in its own directory: the tray app and its daemon (or
+    # a search run beside a first start) may distil at the same moment, and
+    # the first to finish wins; the others drop their copy.
+    tmp = target.with_name(f"{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
     model.save_pretrained(str(tmp))
-    tmp.rename(target)
+    try:
+        tmp.rename(target)
+    except OSError:
+        if not (target / "model.safetensors").exists():
+            raise
+        log.info("another process built %s first; using that one", target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class StaticEmbedder(_LazyModel):

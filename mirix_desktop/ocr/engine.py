@@ -25,8 +25,8 @@ from typing import Any, Protocol
 import numpy as np
 from PIL import Image, ImageOps
 
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.errors import OcrFailed, OcrUnavailable
+from mirix_desktop.geometry import WORD_GAP, Rect
 
 log = logging.getLogger("mirix.ocr")
 
@@ -179,12 +179,8 @@ def lines_from_tsv(rows: list[dict[str, Any]]) -> list[OcrLine]:
     return lines
 
 
-# Blank columns that end a line of text: wider than any space between words.
-# Change detection widens a changed region up to such a gap, and lines are
-# cut into pieces at one, so a region re-reads whole pieces: a status bar's
-# changed "Ln 12, Col 4" no longer replaces the "Spaces: 4 UTF-8" beside it.
-WORD_GAP = 24
-# Or further apart than this many line heights (large text).
+# Words are cut into pieces at a WORD_GAP, or further apart than this many
+# line heights (large text).
 _PIECE_GAP = 2.5
 
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mirix_desktop.capture.geometry import Rect, runs
-from mirix_desktop.ocr.engine import WORD_GAP
+from mirix_desktop.geometry import WORD_GAP, Rect, runs
 
 # A gray step this large between neighbouring pixels is the edge of a
 # glyph, an icon or a border; smooth gradients and flat fills are not ink.

@@ -30,7 +30,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
-from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.geometry import Rect
 from mirix_desktop.ocr.engine import OcrLine, OcrWord, line_of_words
 from mirix_desktop.ocr.layout import Block, blocks, words
 

@@ -39,10 +39,10 @@ from pathlib import Path
 import numpy as np
 
 from mirix_desktop.capture.changes import pixels_from_image
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.config import Settings
+from mirix_desktop.geometry import Rect
 from mirix_desktop.ocr.engine import TesserocrEngine
 from mirix_desktop.pipeline.pipeline import Pipeline
 from tests.benchmarks.common import embedder, open_store, temp_dir

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import NullProbe
 from mirix_desktop.config import Settings
+from mirix_desktop.geometry import Rect
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.paths import resolve_paths
 from mirix_desktop.pipeline.daemon import Daemon

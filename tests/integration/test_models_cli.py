@@ -162,9 +162,9 @@ def test_pull_works_after_the_bundled_embedder_switched_the_hub_offline(
 def test_offline_mode_the_user_asked_for_is_respected(
     tmp_path: Path, models_dir: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mirix_desktop.memory import embedder
+    from mirix_desktop import platform_support
 
-    monkeypatch.setattr(embedder, "_USER_OFFLINE", True)
+    monkeypatch.setattr(platform_support, "_USER_OFFLINE", True)
     hub.add(QWEN.repo_id, QWEN.filename, PAYLOAD)
     result = run(tmp_path, "pull", "qwen2.5-0.5b")
     assert result.exit_code == MODEL_ERROR_EXIT

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.config import CaptureSettings, Settings
 from mirix_desktop.errors import OcrFailed, OcrUnavailable
+from mirix_desktop.geometry import Rect
 from mirix_desktop.memory.embedder import StaticEmbedder
 from mirix_desktop.memory.keys import KeySource
 from mirix_desktop.memory.records import MemoryType

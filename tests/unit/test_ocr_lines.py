@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mirix_desktop.ocr.engine import WORD_GAP, lines_from_tsv
+from mirix_desktop.geometry import WORD_GAP
+from mirix_desktop.ocr.engine import lines_from_tsv
 
 
 def _word(text: str, left: int, top: int, width: int, line: int = 1) -> dict[str, Any]:

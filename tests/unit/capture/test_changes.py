@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mirix_desktop.capture.changes import ChangePlan, ChangeTracker, Pixels
-from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.geometry import Rect
 from tests.helpers.screens import LINE_HEIGHT, pixels, screen, text_lines
 
 

@@ -7,6 +7,7 @@ from keyring.backend import KeyringBackend
 
 from mirix_desktop.errors import KeyUnavailable, WrongPassphrase
 from mirix_desktop.memory import keys
+from mirix_desktop.platform_support import secure_keyring
 from tests.helpers.keyring_backend import MemoryKeyring
 
 
@@ -72,7 +73,7 @@ def test_passphrase_in_environment_wins_over_keyring(
 def test_plaintext_keyring_backend_is_never_used(tmp_path: Path) -> None:
     backend: KeyringBackend = PlaintextFileKeyring()
     keyring.set_keyring(backend)
-    assert keys.secure_keyring() is None
+    assert secure_keyring() is None
     with pytest.raises(KeyUnavailable, match="MIRIX_PASSPHRASE"):
         keys.create_key(tmp_path / "s.db", keys.KeySource())
 

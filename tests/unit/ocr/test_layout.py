@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from mirix_desktop.capture.geometry import Rect
-from mirix_desktop.ocr.engine import WORD_GAP
+from mirix_desktop.geometry import WORD_GAP, Rect
 from mirix_desktop.ocr.layout import blocks
 from tests.helpers.screens import FONT_PATH
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mirix_desktop.capture.geometry import Rect
+from mirix_desktop.geometry import Rect
 from mirix_desktop.ocr.engine import OcrLine
 from mirix_desktop.pipeline.processor import carry_forward
 
