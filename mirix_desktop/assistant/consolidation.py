@@ -26,18 +26,18 @@ from typing import Any, Literal
 
 from mirix_desktop.assistant.conversations import CHAT_APP
 from mirix_desktop.assistant.prompt import Fence
-from mirix_desktop.capture.privacy import REDACTION_MARKER
 from mirix_desktop.errors import LlmError
 from mirix_desktop.llm.base import ChatMessage, ChatModel, GenerationOptions
+from mirix_desktop.memory import consolidation_log
 from mirix_desktop.memory.records import (
     EpisodicMemory,
     MemoryRecord,
     MemoryType,
     ProceduralMemory,
     SemanticMemory,
-    to_ms,
 )
 from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.privacy.redaction import REDACTION_MARKER
 
 log = logging.getLogger("mirix.consolidation")
 
@@ -128,12 +128,8 @@ class Consolidator:
 
     # -- budget -----------------------------------------------------------------------
     def spent_today(self) -> float:
-        with self.store.lock:  # the daemon's other threads share the connection
-            row = self.store.conn.execute(
-                "SELECT coalesce(sum(seconds), 0) FROM consolidation_log WHERE day = ?",
-                (_local_day(self.clock()),),
-            ).fetchone()
-        return float(row[0])
+        with self.store.read() as conn:
+            return consolidation_log.seconds_spent(conn, _local_day(self.clock()))
 
     def budget_left(self) -> float:
         return max(0.0, self.seconds_per_day - self.spent_today())
@@ -141,32 +137,19 @@ class Consolidator:
     # -- what to do next ------------------------------------------------------------------
     def next_item(self) -> MemoryRecord | None:
         """The oldest closed episode, else the oldest settled resource, not yet done."""
-        with self.store.lock:  # the daemon's other threads share the connection
-            return self._next_item()
-
-    def _next_item(self) -> MemoryRecord | None:
         now = self.clock()
-        tried = """NOT EXISTS (SELECT 1 FROM consolidation_log l WHERE l.memory_id = m.id
-                   AND (l.outcome = 'done' OR (SELECT count(*) FROM consolidation_log f
-                        WHERE f.memory_id = m.id AND f.outcome = 'failed') >= ?))"""
-        episode = self.store.conn.execute(
-            f"""SELECT m.id FROM memories m
-                WHERE m.type = 'episodic' AND coalesce(m.app, '') != ? AND {tried}
-                  AND (m.updated_at <= ? OR EXISTS (
-                        SELECT 1 FROM memories n WHERE n.type = 'episodic' AND n.id > m.id
-                          AND coalesce(n.app, '') != ? AND n.time >= coalesce(m.end_time, m.time)))
-                ORDER BY m.id LIMIT 1""",
-            (CHAT_APP, MAX_ATTEMPTS, to_ms(now - EPISODE_SETTLED), CHAT_APP),
-        ).fetchone()
-        if episode:
-            return self.store.get(int(episode[0]))
-        resource = self.store.conn.execute(
-            f"""SELECT m.id FROM memories m
-                WHERE m.type = 'resource' AND m.updated_at <= ? AND {tried}
-                ORDER BY m.id LIMIT 1""",
-            (to_ms(now - RESOURCE_SETTLED), MAX_ATTEMPTS),
-        ).fetchone()
-        return self.store.get(int(resource[0])) if resource else None
+        with self.store.read() as conn:
+            memory_id = consolidation_log.next_episode(
+                conn,
+                skip_app=CHAT_APP,
+                max_attempts=MAX_ATTEMPTS,
+                settled_before=now - EPISODE_SETTLED,
+            )
+            if memory_id is None:
+                memory_id = consolidation_log.next_resource(
+                    conn, max_attempts=MAX_ATTEMPTS, settled_before=now - RESOURCE_SETTLED
+                )
+            return None if memory_id is None else self.store.get(memory_id)
 
     # -- one step -------------------------------------------------------------------------
     def step(self) -> StepOutcome | None:
@@ -197,22 +180,22 @@ class Consolidator:
         )
         outcome: Literal["done", "failed"] = "failed" if error else "done"
         with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO consolidation_log (day, memory_id, kind, seconds, outcome, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (_local_day(self.clock()), record.id, kind, spent, outcome, to_ms(self.clock())),
+            consolidation_log.record_step(
+                conn,
+                day=_local_day(self.clock()),
+                memory_id=record.id,
+                kind=kind,
+                seconds=spent,
+                outcome=outcome,
+                at=self.clock(),
             )
         return StepOutcome(record.id, kind, outcome, spent, written, error)
 
     def _scrub_vault(self, text: str) -> str:
         # A vault secret the screen also showed (and redaction missed) must not
         # reach the model through a captured memory either.
-        with self.store.lock:
-            rows = self.store.conn.execute(
-                "SELECT fields FROM memories WHERE type = ?", (MemoryType.KNOWLEDGE_VAULT.value,)
-            ).fetchall()
-        for (fields,) in rows:
-            secret = str(json.loads(fields).get("secret_value", "")).strip()
+        for item in self.store.of_type(MemoryType.KNOWLEDGE_VAULT):
+            secret = str(item.fields.get("secret_value", "")).strip()
             if len(secret) >= 4:
                 text = re.sub(re.escape(secret), REDACTION_MARKER, text, flags=re.IGNORECASE)
         return text

@@ -95,17 +95,11 @@ class MemoryRetriever:
 
     def _vault_items_named(self, question: str) -> list[MemoryRecord]:
         lowered = " ".join(question.lower().split())
-        rows = self.store.conn.execute(
-            "SELECT id, title FROM memories WHERE type = ?",
-            (MemoryType.KNOWLEDGE_VAULT.value,),
-        ).fetchall()
-        named = [
-            id_
-            for id_, caption in rows
-            if caption and len(caption.strip()) >= 3 and _names(lowered, caption)
+        return [
+            item
+            for item in self.store.of_type(MemoryType.KNOWLEDGE_VAULT)
+            if item.title and len(item.title.strip()) >= 3 and _names(lowered, item.title)
         ]
-        records = self.store.get_many(named)
-        return [records[id_] for id_ in named if id_ in records]
 
 
 def _names(question: str, caption: str) -> bool:

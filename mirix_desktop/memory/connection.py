@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlcipher3
 import sqlite_vec
@@ -16,6 +16,9 @@ import sqlite_vec
 from mirix_desktop.errors import NotAStore, StoreLocked, UnencryptedStore
 
 log = logging.getLogger("mirix.memory.connection")
+
+# A sqlcipher3 connection; the package ships no type hints.
+Connection: TypeAlias = Any
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _PAGE_SIZE = 4096  # SQLCipher 4 default

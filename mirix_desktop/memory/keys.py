@@ -23,13 +23,14 @@ import logging
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from mirix_desktop.errors import KeyUnavailable, NotAStore, WrongPassphrase
+from mirix_desktop.platform_support import secure_keyring
 
 log = logging.getLogger("mirix.memory.keys")
 
@@ -53,6 +54,9 @@ class KeySource:
 
     passphrase: str | None = None
     prompt: PassphrasePrompt | None = None
+    # A key already unlocked elsewhere (the tray app hands it to the daemon it
+    # starts over an inherited pipe); still checked against the key info.
+    key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_environment(cls, prompt: PassphrasePrompt | None = None) -> KeySource:
@@ -72,32 +76,6 @@ def derive_key(
 ) -> bytes:
     """Turns a passphrase into a 256-bit key with scrypt."""
     return Scrypt(salt=salt, length=_KEY_BYTES, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
-
-
-def secure_keyring() -> Any | None:
-    """Returns the OS keyring backend if a secure one exists, else None."""
-    try:
-        import keyring
-        from keyring.backends import chainer, fail
-    except ImportError:  # pragma: no cover - keyring is a dependency
-        return None
-
-    def acceptable(backend: Any) -> bool:
-        module = type(backend).__module__
-        if isinstance(backend, fail.Keyring) or module.startswith("keyrings.alt"):
-            return False
-        if module == "keyring.backends.null":
-            return False
-        try:
-            return float(backend.priority) > 0
-        except Exception:  # noqa: BLE001 - a backend whose priority raises is not viable
-            return False
-
-    backend = keyring.get_keyring()
-    if isinstance(backend, chainer.ChainerBackend):
-        usable = [b for b in backend.backends if acceptable(b)]
-        return usable[0] if usable else None
-    return backend if acceptable(backend) else None
 
 
 def _write_keyinfo(path: Path, info: dict[str, Any], *, new: bool = False) -> None:
@@ -154,6 +132,10 @@ def _ask_passphrase(source: KeySource, store_path: Path, *, new: bool) -> str:
 def unlock_key(store_path: Path, source: KeySource) -> bytes:
     """Returns the key of an existing store, verified against its key info."""
     info = _read_keyinfo(keyinfo_path(store_path), store_path)
+    if source.key is not None:
+        if not hmac.compare_digest(_check_value(source.key), info["check"]):
+            raise WrongPassphrase(store_path, "the key handed over does not open this store")
+        return source.key
     if info["mode"] == "passphrase":
         kdf = info["kdf"]
         passphrase = _ask_passphrase(source, store_path, new=False)
@@ -215,10 +197,11 @@ def create_key(store_path: Path, source: KeySource) -> tuple[bytes, KeyMode]:
         # Another process created the store meanwhile: use its key.
         if mode == "keyring" and backend is not None:
             backend.delete_password(KEYRING_SERVICE, info["keyring_user"])
-        return unlock_key(store_path, source), _recorded_mode(store_path)
+        return unlock_key(store_path, source), recorded_mode(store_path)
     return key, mode
 
 
-def _recorded_mode(store_path: Path) -> KeyMode:
+def recorded_mode(store_path: Path) -> KeyMode:
+    """How an existing store's key is kept; NotAStore if its key info is missing or invalid."""
     mode = _read_keyinfo(keyinfo_path(store_path), store_path).get("mode")
     return "keyring" if mode == "keyring" else "passphrase"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from mirix_desktop.memory.connection import Connection
 from mirix_desktop.memory.filters import MemoryFilter
 from mirix_desktop.memory.records import MemoryRecord, MemoryType, to_ms
 from mirix_desktop.memory.store import MemoryStore
@@ -132,7 +133,12 @@ def _minmax(scores: dict[int, float]) -> dict[int, float]:
 
 
 class SearchEngine:
-    """Runs searches over one store."""
+    """Runs searches over one store, from any thread.
+
+    Each pass reads inside `store.read()` (the store's locking rule), so a
+    search never sees another thread's write half done; embedding the
+    question happens outside the lock.
+    """
 
     def __init__(
         self,
@@ -189,9 +195,11 @@ class SearchEngine:
         return SearchResult(hits, text, time_range, {h.id: records[h.id] for h in hits})
 
     # -- the two first passes --------------------------------------------------------
-    def _document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
-        """How many memories hold each term, stemmed by the index's own tokenizer."""
-        conn = self.store.conn
+    def _document_frequencies(self, conn: Connection, terms: Sequence[str]) -> dict[str, int]:
+        """How many memories hold each term, stemmed by the index's own tokenizer.
+
+        Writes the terms to a temp table: `conn` must be held (`store.read()`).
+        """
         conn.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5 "
             "(t, tokenize='porter unicode61 remove_diacritics 2')"
@@ -219,11 +227,12 @@ class SearchEngine:
 
     def _keyword_plans(self, terms: Sequence[str]) -> list[str]:
         """FTS5 queries to try in turn: all terms OR'd, or a cheaper plan on big stores."""
-        # max(id) bounds the count and, unlike count(*), costs no scan.
-        total = int(self.store.conn.execute("SELECT max(id) FROM memories").fetchone()[0] or 0)
-        if len(terms) < 2 or total <= self.postings_budget:
-            return [fts_query(terms)]
-        frequencies = self._document_frequencies(terms)
+        with self.store.read() as conn:
+            # max(id) bounds the count and, unlike count(*), costs no scan.
+            total = int(conn.execute("SELECT max(id) FROM memories").fetchone()[0] or 0)
+            if len(terms) < 2 or total <= self.postings_budget:
+                return [fts_query(terms)]
+            frequencies = self._document_frequencies(conn, terms)
         rarest_first = sorted(terms, key=lambda t: frequencies[t])
         if frequencies[rarest_first[0]] > self.postings_budget:
             both = " AND ".join(fts_query([t]) for t in rarest_first[:2])
@@ -246,16 +255,17 @@ class SearchEngine:
             + (f" AND {clause}" if clause else "")
             + " ORDER BY rank LIMIT ?"
         )
-        with self.store._errors():
+        with self.store.read() as conn:
             for plan in self._keyword_plans(terms):
-                rows = self.store.conn.execute(sql, [plan, *params, self.candidates]).fetchall()
+                rows = conn.execute(sql, [plan, *params, self.candidates]).fetchall()
                 if rows:
                     break
             return {id_: -rank for id_, rank in rows}
 
     def _vector(self, text: str, where: MemoryFilter) -> dict[int, float]:
+        # Embedding needs no connection: done before taking the store's lock.
         query_vector = self.store.embedder.embed([text])[0]
-        with self.store._errors():
+        with self.store.read():
             found = self.store.vectors.knn(
                 query_vector,
                 self.candidates,
@@ -272,18 +282,19 @@ class SearchEngine:
         smoothed = dict(fused)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            rows = self.store.conn.execute(
-                f"""SELECT m.id,
-                      (SELECT group_concat(id) FROM (
-                         SELECT p.id FROM memories p WHERE p.thread = m.thread AND p.id < m.id
-                         ORDER BY p.id DESC LIMIT {reach})),
-                      (SELECT group_concat(id) FROM (
-                         SELECT n.id FROM memories n WHERE n.thread = m.thread AND n.id > m.id
-                         ORDER BY n.id LIMIT {reach}))
-                    FROM memories m
-                    WHERE m.thread IS NOT NULL AND m.id IN ({",".join("?" * len(chunk))})""",
-                chunk,
-            )
+            with self.store.read() as conn:
+                rows = conn.execute(
+                    f"""SELECT m.id,
+                          (SELECT group_concat(id) FROM (
+                             SELECT p.id FROM memories p WHERE p.thread = m.thread AND p.id < m.id
+                             ORDER BY p.id DESC LIMIT {reach})),
+                          (SELECT group_concat(id) FROM (
+                             SELECT n.id FROM memories n WHERE n.thread = m.thread AND n.id > m.id
+                             ORDER BY n.id LIMIT {reach}))
+                        FROM memories m
+                        WHERE m.thread IS NOT NULL AND m.id IN ({",".join("?" * len(chunk))})""",
+                    chunk,
+                ).fetchall()
             for id_, before, after in rows:
                 source = fused[id_]
                 for side in (before, after):
@@ -302,11 +313,12 @@ class SearchEngine:
     def _snippets(self, terms: Sequence[str], ids: Sequence[int]) -> dict[int, str]:
         if not terms or not ids:
             return {}
-        rows = self.store.conn.execute(
-            "SELECT rowid, snippet(memory_fts, 1, '', '', '…', 32) FROM memory_fts "
-            f"WHERE memory_fts MATCH ? AND rowid IN ({','.join('?' * len(ids))})",
-            [fts_query(terms), *ids],
-        )
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT rowid, snippet(memory_fts, 1, '', '', '…', 32) FROM memory_fts "
+                f"WHERE memory_fts MATCH ? AND rowid IN ({','.join('?' * len(ids))})",
+                [fts_query(terms), *ids],
+            ).fetchall()
         return {id_: text for id_, text in rows if text}
 
     def _hit(self, record: MemoryRecord, score: float, snippet: str | None) -> SearchHit:
@@ -330,12 +342,13 @@ class SearchEngine:
         """An empty question ("what did I do yesterday?"): the newest memories in range."""
         clauses, params = where.sql("m.")
         clause = " AND ".join(clauses)
-        rows = self.store.conn.execute(
-            "SELECT m.id FROM memories m"
-            + (f" WHERE {clause}" if clause else "")
-            + " ORDER BY m.time DESC, m.id DESC LIMIT ?",
-            [*params, limit],
-        ).fetchall()
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT m.id FROM memories m"
+                + (f" WHERE {clause}" if clause else "")
+                + " ORDER BY m.time DESC, m.id DESC LIMIT ?",
+                [*params, limit],
+            ).fetchall()
         records = self.store.get_many([r[0] for r in rows])
         hits = [self._hit(records[r[0]], 0.0, None) for r in rows]
         return SearchResult(hits, text, time_range, records)

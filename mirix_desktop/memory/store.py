@@ -23,6 +23,7 @@ import sqlcipher3
 from mirix_desktop.config import StoreSettings
 from mirix_desktop.errors import MemoryNotFound, StoreError, StoreLocked
 from mirix_desktop.memory import connection, keys, migrations
+from mirix_desktop.memory.connection import Connection
 from mirix_desktop.memory.embedder import Embedder
 from mirix_desktop.memory.records import (
     RECORD_COLUMNS,
@@ -69,15 +70,25 @@ class StoreInfo:
 
 
 class MemoryStore:
-    """All reads and writes of memories. Use `MemoryStore.open()`."""
+    """All reads and writes of memories. Use `MemoryStore.open()`.
 
-    def __init__(self, conn: Any, path: Path, embedder: Embedder) -> None:
+    Locking rule. One store (one connection) serves several threads: the
+    daemon's capture, OCR and idle workers, the app's search and answer
+    workers. Every use of `conn` goes through the store, inside
+    `store.read()` (reads, or a single statement that commits on its own)
+    or `store.transaction()` (writes); both hold `store.lock`, so statements
+    of two threads never interleave, and a reader never sees another
+    thread's transaction half done. The lock is re-entrant: store methods
+    called inside either context take it again. Results are fetched inside
+    the context, never iterated after it. Slow work that needs no
+    connection (embedding text, calling a model) happens outside it.
+    """
+
+    def __init__(self, conn: Connection, path: Path, embedder: Embedder) -> None:
         self.conn = conn
         self.path = path
         self.embedder = embedder
         self.vectors = VectorIndex(conn, embedder.model_id, embedder.dim)
-        # One connection may serve several threads (the daemon's capture and
-        # OCR workers): a transaction must not interleave with another's.
         self.lock = threading.RLock()
 
     # -- opening -----------------------------------------------------------------
@@ -121,7 +132,8 @@ class MemoryStore:
         return store
 
     def close(self) -> None:
-        self.conn.close()
+        with self.lock:  # not under another thread's statement
+            self.conn.close()
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -147,7 +159,14 @@ class MemoryStore:
             raise connection.classify_error(self.path, exc) from exc
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def read(self) -> Iterator[Connection]:
+        """The connection, held for this thread alone (see the locking rule)."""
+        with self.lock, self._errors():
+            yield self.conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The connection inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an exception)."""
         with self.lock, self._errors():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -200,7 +219,7 @@ class MemoryStore:
         return rows
 
     def write_prepared(
-        self, conn: Any, prepared: Sequence[PreparedMemory], ids: Sequence[int | None] = ()
+        self, conn: Connection, prepared: Sequence[PreparedMemory], ids: Sequence[int | None] = ()
     ) -> list[int]:
         """Inserts (id None) or replaces (id given) memories, in `conn`'s transaction."""
         targets = list(ids) or [None] * len(prepared)
@@ -254,11 +273,12 @@ class MemoryStore:
         total = 0
         last_id = 0
         while True:
-            rows = self.conn.execute(
-                "SELECT id, type, time, end_time, app, title, body FROM memories "
-                "WHERE id > ? ORDER BY id LIMIT ?",
-                (last_id, batch),
-            ).fetchall()
+            with self.read() as conn:
+                rows = conn.execute(
+                    "SELECT id, type, time, end_time, app, title, body FROM memories "
+                    "WHERE id > ? ORDER BY id LIMIT ?",
+                    (last_id, batch),
+                ).fetchall()
             if not rows:
                 return total
             vectors = self.embedder.embed([_embedding_text(r[5], r[6]) for r in rows])
@@ -275,8 +295,8 @@ class MemoryStore:
 
     # -- reading -----------------------------------------------------------------
     def get(self, memory_id: int) -> MemoryRecord:
-        with self._errors():
-            row = self.conn.execute(
+        with self.read() as conn:
+            row = conn.execute(
                 f"SELECT {RECORD_COLUMNS} FROM memories WHERE id = ?", (memory_id,)
             ).fetchone()
         if row is None:
@@ -287,14 +307,33 @@ class MemoryStore:
         found: dict[int, MemoryRecord] = {}
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
-            with self._errors():
-                rows = self.conn.execute(
+            with self.read() as conn:
+                rows = conn.execute(
                     f"SELECT {RECORD_COLUMNS} FROM memories "
                     f"WHERE id IN ({','.join('?' * len(chunk))})",
                     chunk,
                 ).fetchall()
             found.update((row[0], MemoryRecord.from_row(row)) for row in rows)
         return found
+
+    def of_type(self, memory_type: MemoryType) -> list[MemoryRecord]:
+        """Every memory of one type, oldest first: for the small ones (vault, core)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                f"SELECT {RECORD_COLUMNS} FROM memories WHERE type = ? ORDER BY id",
+                (memory_type.value,),
+            ).fetchall()
+        return [MemoryRecord.from_row(row) for row in rows]
+
+    def latest_in_thread(self, thread: str, memory_type: MemoryType) -> MemoryRecord | None:
+        """The newest memory of `memory_type` in `thread` (a document's current chunk)."""
+        with self.read() as conn:
+            row = conn.execute(
+                f"SELECT {RECORD_COLUMNS} FROM memories WHERE thread = ? AND type = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (thread, memory_type.value),
+            ).fetchone()
+        return None if row is None else MemoryRecord.from_row(row)
 
     def list(
         self, types: Sequence[MemoryType] = (), limit: int = 50, offset: int = 0
@@ -307,24 +346,26 @@ class MemoryStore:
             params.extend(t.value for t in types)
         sql += " ORDER BY time DESC, id DESC LIMIT ? OFFSET ?"
         params.extend([limit, offset])
-        with self._errors():
-            return [MemoryRecord.from_row(r) for r in self.conn.execute(sql, params)]
+        with self.read() as conn:
+            return [MemoryRecord.from_row(r) for r in conn.execute(sql, params).fetchall()]
 
     def count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+        with self.read() as conn:
+            return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
 
     def info(self) -> StoreInfo:
         info = keys.keyinfo_path(self.path)
         mode = json.loads(info.read_text(encoding="utf-8")).get("mode", "?")
-        return StoreInfo(
-            path=self.path,
-            key_mode=mode,
-            schema_version=migrations.schema_version(self.conn),
-            memories=self.count(),
-            vectors=self.vectors.count(),
-            embedding_model=self.embedder.model_id,
-            cipher_version=self.conn.execute("PRAGMA cipher_version").fetchone()[0],
-        )
+        with self.read() as conn:
+            return StoreInfo(
+                path=self.path,
+                key_mode=mode,
+                schema_version=migrations.schema_version(conn),
+                memories=self.count(),
+                vectors=self.vectors.count(),
+                embedding_model=self.embedder.model_id,
+                cipher_version=conn.execute("PRAGMA cipher_version").fetchone()[0],
+            )
 
 
 def _embedding_text(title: str | None, body: str) -> str:

@@ -1,16 +1,22 @@
 """The headless daemon: a capture loop and an OCR worker around one pipeline.
 
-Two threads, both timer-driven and stoppable (three with a model configured):
+Two threads, both timer-driven and stoppable (three with idle work given):
 - the capture loop looks at the screen every `interval_s`: pause switch,
   idle time, screen lock and the active window decide whether it captures;
   it grabs every monitor and submits the pictures (milliseconds when nothing
   changed), and records activity changes for episodes;
 - the OCR worker empties the durable queue, so a slow OCR never delays a
-  capture tick; when it falls behind, the submitter degrades to keyframes.
+  capture tick; when it falls behind, the submitter degrades to keyframes;
+- the idle worker (when the composition root gives one: consolidation) runs
+  its steps while the user is away.
 Errors of the environment (display gone, tesseract missing or failing, disk
 full) are logged, shown in `status.json`, and retried; the daemon keeps
 running and nothing stored is lost. Anything else is a bug: logged with its
 traceback, shown as "internal error", and the loop carries on after a pause.
+
+The status is shared by these threads: every change to `Daemon.status`
+happens under `_status_lock`, and other threads read `status_snapshot()`.
+Events (`pipeline/events.py`) report it to a UI as it changes.
 """
 
 from __future__ import annotations
@@ -22,19 +28,21 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import Any
 
 import psutil
 
-from mirix_desktop.assistant.consolidation import Consolidator, Measure
 from mirix_desktop.capture.screen import ScreenGrabber
 from mirix_desktop.capture.session import DesktopProbe, WindowInfo, open_probe
 from mirix_desktop.config import Settings
 from mirix_desktop.errors import CaptureUnavailable, KnownError, OcrUnavailable, StoreError
-from mirix_desktop.llm.base import ChatModel
+from mirix_desktop.memory import frames
 from mirix_desktop.memory.records import now_utc
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.paths import AppPaths
 from mirix_desktop.pipeline.control import ControlFile, DaemonLock, Status, StatusFile
+from mirix_desktop.pipeline.events import DaemonEvent, EventKind, EventSink, snapshot
+from mirix_desktop.pipeline.idle import IdleWork
 from mirix_desktop.pipeline.jobs import JobQueue
 from mirix_desktop.pipeline.pipeline import Pipeline
 from mirix_desktop.pipeline.submit import window_key
@@ -47,8 +55,10 @@ _STATUS_EVERY_S = 30.0
 _DISPLAY_RETRY_S = 5.0
 _OCR_RETRY_S = 30.0
 _STORE_RETRY_S = 5.0
-_CONSOLIDATE_CHECK_S = 15.0
-_CONSOLIDATE_REST_S = 300.0  # nothing to do, budget spent, or the model failed
+_IDLE_CHECK_S = 15.0
+_IDLE_REST_S = 300.0  # nothing to do, budget spent, or the model failed
+# "frame" and "queue" events: at most one of each this often.
+_PROGRESS_EVENT_EVERY_S = 0.5
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -66,8 +76,8 @@ class Daemon:
         probe_factory: Callable[[], DesktopProbe] = open_probe,
         grabber_factory: Callable[[], ScreenGrabber] = ScreenGrabber,
         clock: Callable[[], datetime] = now_utc,
-        model_factory: Callable[[], ChatModel | None] | None = None,
-        model_measure: Measure = "wall",
+        idle_work: IdleWork | None = None,
+        events: EventSink | None = None,
     ) -> None:
         self.paths = paths
         self.settings = settings
@@ -91,10 +101,16 @@ class Daemon:
         self._threads: list[threading.Thread] = []
         self._today = local_midnight(clock())
         self._idle_s: float | None = None
-        self._model_factory = model_factory
-        self._model_measure = model_measure
-        self._model: ChatModel | None = None
-        self.consolidated = 0
+        self.idle_work = idle_work
+        self.idle_steps = 0  # idle-work steps done
+        self._events = events
+        # Held while an event is made and delivered, so events leave in order;
+        # also guards the progress bookkeeping below.
+        self._event_lock = threading.RLock()
+        self._frames_processed = 0  # under _status_lock
+        self._reported_frames: tuple[int, int] | None = None
+        self._reported_queue: int | None = None
+        self._frame_event_at = self._queue_event_at = float("-inf")
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -105,43 +121,53 @@ class Daemon:
         if adopted:
             log.info("took over %d queued jobs of an interrupted ingest", adopted)
         self._today = local_midnight(now)
-        with self.store.lock:
-            self.status.frames_today = int(
-                self.store.conn.execute(
-                    "SELECT count(*) FROM frames WHERE captured_at >= ?",
-                    (int(local_midnight(now).timestamp() * 1000),),
-                ).fetchone()[0]
-            )
-            self.status.frames_total = int(
-                self.store.conn.execute("SELECT count(*) FROM frames").fetchone()[0]
-            )
-        self.status.queue_depth = self.pipeline.queue_depth()
-        if self.status.queue_depth:
-            log.info("resuming %d queued jobs from the last run", self.status.queue_depth)
+        with self.store.read() as conn:
+            today = frames.count_frames(conn, since=self._today)
+            total = frames.count_frames(conn)
+        with self._status_lock:
+            self.status.frames_today, self.status.frames_total = today, total
+            self.status.queue_depth = depth = self.pipeline.queue_depth()
+            pid = self.status.pid
+        if depth:
+            log.info("resuming %d queued jobs from the last run", depth)
         self._write_status(force=True)
+        with self._event_lock:
+            self._reported_frames, self._reported_queue = (total, 0), depth
+            self._emit("started")
         loops = [("capture", self._capture_loop), ("ocr", self._ocr_loop)]
-        if self._model_factory is not None and self.settings.consolidation.enabled:
-            loops.append(("consolidate", self._consolidation_loop))
+        if self.idle_work is not None:
+            loops.append(("idle", self._idle_loop))
         for name, target in loops:
             thread = threading.Thread(target=target, name=f"mirix-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         log.info("daemon started (pid %d), capturing every %.1f s",
-                 self.status.pid, self.settings.capture.interval_s)  # fmt: skip
+                 pid, self.settings.capture.interval_s)  # fmt: skip
 
     def run_forever(self) -> None:
         """Starts, then blocks until SIGINT/SIGTERM or `stop()`."""
-        self.start()
+        # The handlers come first: a SIGTERM while starting (the tray app
+        # quitting at once) must still end in a clean stop, not a dead
+        # process whose status.json says "starting".
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
+            self.start()
+        except BaseException:
+            self._restore_signals(previous)
+            raise
+        try:
             while not self.stopping.wait(0.5):
                 pass
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            self._restore_signals(previous)
             self.stop()
+
+    @staticmethod
+    def _restore_signals(previous: dict[signal.Signals, Any]) -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)
@@ -153,21 +179,27 @@ class Daemon:
         for thread in self._threads:
             thread.join(timeout=60)
         self._threads.clear()
-        if self._model is not None:
-            self._model.close()
-            self._model = None
+        if self.idle_work is not None:
+            self.idle_work.close()
         try:
             self.pipeline.processor.flush(self._clock())
         except KnownError as exc:
             log.warning("could not write the open episode: %s", exc.message)
         self.pipeline.close()
         self._close_desktop()
-        self.status.state, self.status.reason, self.status.running = "stopped", None, False
+        with self._status_lock:
+            self.status.state, self.status.reason, self.status.running = "stopped", None, False
         self._write_status(force=True)
+        self._emit("stopped")
         self.lock.release()
         log.info("daemon stopped")
 
-    # -- status -----------------------------------------------------------------------
+    # -- status and events -----------------------------------------------------------
+    def status_snapshot(self) -> Status:
+        """A copy of the status, consistent, safe to read on any thread."""
+        with self._status_lock:
+            return snapshot(self.status)
+
     def _set_state(self, state: str, reason: str | None = None) -> None:
         with self._status_lock:
             changed = (self.status.state, self.status.reason) != (state, reason)
@@ -175,6 +207,7 @@ class Daemon:
         if changed:
             log.info("capture state: %s%s", state, f" ({reason})" if reason else "")
             self._write_status(force=True)
+            self._emit("state")
 
     def _error(self, message: str) -> None:
         with self._status_lock:
@@ -182,6 +215,44 @@ class Daemon:
             self.status.last_error_at = self._clock().isoformat()
         log.warning("%s", message)
         self._write_status(force=True)
+        self._emit("error", message)
+
+    def _emit(self, kind: EventKind, message: str | None = None) -> None:
+        if self._events is None:
+            return
+        with self._event_lock:
+            event = DaemonEvent(kind, self.status_snapshot(), message)
+            try:
+                self._events.emit(event)
+            except Exception:
+                # A broken reader must not stop capture; its state is in status.json.
+                log.exception("could not deliver a daemon event")
+
+    def _report_progress(self) -> None:
+        """Frame and queue events as the counts change, each at most every
+        `_PROGRESS_EVENT_EVERY_S`.
+
+        Called after every capture tick and OCR step (at least once a second),
+        so a change the throttle held back is reported soon after.
+        """
+        if self._events is None:
+            return
+        now = time.monotonic()
+        with self._event_lock:
+            with self._status_lock:
+                self.status.queue_depth = depth = self.pipeline.queue_depth()
+                frames_seen = (self.status.frames_total, self._frames_processed)
+            if (
+                frames_seen != self._reported_frames
+                and now - self._frame_event_at >= _PROGRESS_EVENT_EVERY_S
+            ):
+                self._reported_frames, self._frame_event_at = frames_seen, now
+                self._emit("frame")
+            if depth != self._reported_queue and now - self._queue_event_at >= (
+                _PROGRESS_EVENT_EVERY_S
+            ):
+                self._reported_queue, self._queue_event_at = depth, now
+                self._emit("queue")
 
     def _write_status(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -230,6 +301,7 @@ class Daemon:
             return _STORE_RETRY_S
         finally:
             self._write_status()
+            self._report_progress()
         return 0.0
 
     def tick(self) -> None:
@@ -237,11 +309,13 @@ class Daemon:
         pause = self.control.read()
         if pause is not None and pause.active(now):
             until = "until resumed" if pause.until is None else f"until {pause.until.isoformat()}"
-            self.status.paused_until = None if pause.until is None else pause.until.isoformat()
+            with self._status_lock:
+                self.status.paused_until = None if pause.until is None else pause.until.isoformat()
             self._measure_idle()
             self._stopped("paused", f"paused by you {until}")
             return
-        self.status.paused_until = None
+        with self._status_lock:
+            self.status.paused_until = None
         if not self.settings.capture.enabled:
             self._measure_idle()
             self._stopped("disabled", "capture.enabled is false in the config")
@@ -264,16 +338,20 @@ class Daemon:
             return
         grabber = self._screen()
         shots = grabber.grab()
-        self.status.monitors = len(shots)
+        with self._status_lock:
+            self.status.monitors = len(shots)
         self._set_state("capturing")
         if local_midnight(now) != self._today:
             # A new day (the daemon runs for weeks): "today" starts again.
-            self._today, self.status.frames_today = local_midnight(now), 0
+            self._today = local_midnight(now)
+            with self._status_lock:
+                self.status.frames_today = 0
         for shot in shots:
             result = self.pipeline.submit(shot, windows, now)
             if result.state == "queued":
-                self.status.frames_today += 1
-                self.status.frames_total += 1
+                with self._status_lock:
+                    self.status.frames_today += 1
+                    self.status.frames_total += 1
             elif result.state == "skipped" and result.reason:
                 self._set_state("capturing", result.reason)
         self._record_activity("active", active)
@@ -287,7 +365,9 @@ class Daemon:
 
     def _stopped(self, state: str, reason: str) -> None:
         """Capture is not running this tick: say why and close the episode."""
-        if self.status.state != state:
+        with self._status_lock:
+            was = self.status.state
+        if was != state:
             # What was on screen before is no base for what comes after.
             self.pipeline.submitter.reset()
         self._set_state(state, reason)
@@ -324,6 +404,7 @@ class Daemon:
     def _ocr_loop(self) -> None:
         while not self.stopping.is_set():
             delay = self._ocr_step()
+            self._report_progress()
             if delay:
                 self.stopping.wait(delay)
 
@@ -332,7 +413,8 @@ class Daemon:
         try:
             result = self.pipeline.process_next()
         except OcrUnavailable as exc:
-            self.status.ocr_engine = None
+            with self._status_lock:
+                self.status.ocr_engine = None
             self._error(f"OCR unavailable: {exc.message}")
             return _OCR_RETRY_S
         except StoreError as exc:
@@ -346,54 +428,42 @@ class Daemon:
             self.pipeline.work_ready.wait(1.0)
             self.pipeline.work_ready.clear()
             return 0.0
-        self.status.ocr_engine = self.pipeline.processor.engine_name
+        with self._status_lock:
+            self.status.ocr_engine = self.pipeline.processor.engine_name
+            if result.kind == "frame" and result.error is None:
+                self._frames_processed += 1
         if result.error:
             self._error(result.error)
-            self.status.failed_jobs = self.pipeline.failed_jobs()
+            failed = self.pipeline.failed_jobs()
+            with self._status_lock:
+                self.status.failed_jobs = failed
         return 0.0
 
-    # -- the consolidation worker ------------------------------------------------------------
-    def _consolidation_loop(self) -> None:
-        consolidator: Consolidator | None = None
+    # -- the idle worker ---------------------------------------------------------------------
+    def _idle_loop(self) -> None:
+        work = self.idle_work
+        assert work is not None
         while not self.stopping.is_set():
             idle = self._idle_s
             if idle is None or idle < self.settings.consolidation.idle_after_s:
-                self.stopping.wait(_CONSOLIDATE_CHECK_S)
+                self.stopping.wait(_IDLE_CHECK_S)
                 continue
             try:
-                if consolidator is None:
-                    consolidator = self._consolidator()
-                outcome = consolidator.step()
+                step = work.step()
             except KnownError as exc:
-                self._error(f"consolidation: {exc.message}")
-                self.stopping.wait(_CONSOLIDATE_REST_S)
+                self._error(f"{work.name}: {exc.message}")
+                self.stopping.wait(_IDLE_REST_S)
                 continue
             except Exception:
-                log.exception("internal error in the consolidation worker")
-                self._error("internal error in the consolidation worker; see the log")
-                self.stopping.wait(_CONSOLIDATE_REST_S)
+                log.exception("internal error in the %s worker", work.name)
+                self._error(f"internal error in the {work.name} worker; see the log")
+                self.stopping.wait(_IDLE_REST_S)
                 continue
-            if outcome is None:
-                self.stopping.wait(_CONSOLIDATE_REST_S)
-                continue
-            if outcome.outcome == "done":
-                self.consolidated += 1
-                log.info("consolidated %s %d in %.1f s", outcome.kind, outcome.memory_id,
-                         outcome.seconds)  # fmt: skip
+            if step is None:
+                self.stopping.wait(_IDLE_REST_S)
+            elif step.error is None:
+                self.idle_steps += 1
+                log.info("%s", step.summary)
             else:
-                self._error(f"consolidation of memory {outcome.memory_id}: {outcome.error}")
-                self.stopping.wait(_CONSOLIDATE_CHECK_S)
-
-    def _consolidator(self) -> Consolidator:
-        assert self._model_factory is not None
-        model = self._model_factory()
-        if model is None:
-            raise KnownError("no language model is configured")
-        self._model = model
-        return Consolidator(
-            self.store,
-            model,
-            seconds_per_day=self.settings.consolidation.cpu_seconds_per_day,
-            measure=self._model_measure,
-            timeout_s=self.settings.llm.timeout_s,
-        )
+                self._error(step.error)
+                self.stopping.wait(_IDLE_CHECK_S)

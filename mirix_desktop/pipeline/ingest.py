@@ -16,10 +16,10 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from mirix_desktop.capture.changes import pixels_from_image
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.capture.screen import MonitorShot, ScreenGrabber
 from mirix_desktop.capture.session import DesktopProbe, WindowInfo
 from mirix_desktop.errors import BadImage
+from mirix_desktop.geometry import Rect
 from mirix_desktop.memory.records import from_ms
 from mirix_desktop.pipeline.pipeline import Pipeline
 from mirix_desktop.pipeline.processor import Processed

@@ -9,7 +9,9 @@ Two kinds of job, processed strictly in order:
 A job is written in the same transaction as its frame row and deleted in the
 same transaction as the rows its OCR produced, so a crash at any point
 either redoes a job or finds it done, never half. A job that keeps failing is
-kept, marked failed, after `MAX_ATTEMPTS`: its error is shown by `status`.
+kept, marked failed, after `capture_jobs.MAX_ATTEMPTS`: its error is shown
+by `status`. The rows are `memory/capture_jobs.py`'s; this module gives them
+their meaning.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,11 +27,12 @@ from typing import Any
 from PIL import Image
 
 from mirix_desktop.capture.changes import Move
-from mirix_desktop.capture.geometry import Rect
 from mirix_desktop.capture.session import WindowInfo
+from mirix_desktop.geometry import Rect
+from mirix_desktop.memory import capture_jobs
+from mirix_desktop.memory.connection import Connection
 from mirix_desktop.memory.records import from_ms, to_ms
 
-MAX_ATTEMPTS = 3
 _HEADER = struct.Struct("<I")
 
 
@@ -174,86 +178,53 @@ def decode(kind: str, payload: bytes, frame_id: int | None) -> FrameJob | Activi
 
 
 class JobQueue:
-    """Queue operations; every call runs inside the caller's transaction (`conn`)."""
+    """Queue operations; every call runs on the caller's connection (`conn`), in its
+    transaction or `store.read()`."""
 
     @staticmethod
     def put(
-        conn: Any,
+        conn: Connection,
         job: FrameJob | ActivityJob,
         frame_id: int | None,
         now_ms: int,
         owner: int | None = None,
     ) -> int:
         kind, payload = encode(job)
-        cursor = conn.execute(
-            "INSERT INTO capture_jobs (kind, frame_id, payload, created_at, owner) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (kind, frame_id, payload, now_ms, owner),
-        )
-        return int(cursor.lastrowid)
+        return capture_jobs.put(conn, kind, payload, frame_id, now_ms, owner)
 
     @staticmethod
-    def next(conn: Any, owner: int | None = None) -> QueuedJob | None:
-        """The oldest pending job of `owner` (None: the daemon's)."""
-        row = conn.execute(
-            "SELECT id, kind, frame_id, payload, attempts FROM capture_jobs "
-            "WHERE failed = 0 AND owner IS ? ORDER BY id LIMIT 1",
-            (owner,),
-        ).fetchone()
-        if row is None:
-            return None
-        job_id, kind, frame_id, payload, attempts = row
-        try:
-            job = decode(kind, bytes(payload), frame_id)
-        except (ValueError, KeyError, TypeError, zlib.error, struct.error) as exc:
-            JobQueue.fail(conn, job_id, f"unreadable job: {exc}", give_up=True)
-            return JobQueue.next(conn, owner)
-        return QueuedJob(job_id, attempts, job)
+    def next(conn: Connection, owner: int | None = None) -> QueuedJob | None:
+        """The oldest pending job of `owner` (None: the daemon's).
+
+        A job that cannot be decoded is given up on the spot and the next one taken.
+        """
+        while (row := capture_jobs.oldest_pending(conn, owner)) is not None:
+            try:
+                job = decode(row.kind, row.payload, row.frame_id)
+            except (ValueError, KeyError, TypeError, zlib.error, struct.error) as exc:
+                capture_jobs.record_failure(conn, row.id, f"unreadable job: {exc}", give_up=True)
+                continue
+            return QueuedJob(row.id, row.attempts, job)
+        return None
 
     @staticmethod
-    def done(conn: Any, job_id: int) -> None:
-        conn.execute("DELETE FROM capture_jobs WHERE id = ?", (job_id,))
+    def done(conn: Connection, job_id: int) -> None:
+        capture_jobs.finish(conn, job_id)
 
     @staticmethod
-    def fail(conn: Any, job_id: int, error: str, *, give_up: bool = False) -> bool:
+    def fail(conn: Connection, job_id: int, error: str, *, give_up: bool = False) -> bool:
         """Records a failed attempt; returns True when the job is given up."""
-        row = conn.execute("SELECT attempts FROM capture_jobs WHERE id = ?", (job_id,)).fetchone()
-        attempts = (row[0] if row else 0) + 1
-        failed = give_up or attempts >= MAX_ATTEMPTS
-        conn.execute(
-            "UPDATE capture_jobs SET attempts = ?, failed = ?, last_error = ?, "
-            # A given-up job's pixels are of no more use: keep only the record.
-            "payload = CASE WHEN ? THEN x'' ELSE payload END WHERE id = ?",
-            (attempts, int(failed), error, int(failed), job_id),
-        )
-        if failed:
-            conn.execute(
-                "UPDATE frames SET ocr_state = 'failed' WHERE id = "
-                "(SELECT frame_id FROM capture_jobs WHERE id = ?)",
-                (job_id,),
-            )
-        return failed
+        return capture_jobs.record_failure(conn, job_id, error, give_up=give_up)
 
     @staticmethod
-    def depth(conn: Any, owner: int | None = None) -> int:
-        return int(
-            conn.execute(
-                "SELECT count(*) FROM capture_jobs WHERE failed = 0 AND owner IS ?", (owner,)
-            ).fetchone()[0]
-        )
+    def depth(conn: Connection, owner: int | None = None) -> int:
+        return capture_jobs.pending_count(conn, owner)
 
     @staticmethod
-    def adopt_orphans(conn: Any, alive: Any) -> int:
+    def adopt_orphans(conn: Connection, alive: Callable[[int], bool]) -> int:
         """Hands the jobs of `ingest` runs that died to the daemon; returns how many."""
-        rows = conn.execute("SELECT DISTINCT owner FROM capture_jobs WHERE owner IS NOT NULL")
-        adopted = 0
-        for owner in [row[0] for row in rows]:
-            if not alive(owner):
-                adopted += conn.execute(
-                    "UPDATE capture_jobs SET owner = NULL WHERE owner = ?", (owner,)
-                ).rowcount
-        return adopted
+        return capture_jobs.adopt_orphans(conn, alive)
 
     @staticmethod
-    def failed_count(conn: Any) -> int:
-        return int(conn.execute("SELECT count(*) FROM capture_jobs WHERE failed = 1").fetchone()[0])
+    def failed_count(conn: Connection) -> int:
+        return capture_jobs.failed_count(conn)

@@ -21,23 +21,27 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeAlias
 
-from mirix_desktop.capture.privacy import PrivacyFilter
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.memory.records import (
-    RECORD_COLUMNS,
     EpisodicMemory,
     MemoryFields,
-    MemoryRecord,
     MemoryType,
     ResourceMemory,
 )
+from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ocr.engine import OcrLine
+from mirix_desktop.privacy.exclusions import PrivacyFilter
 
 log = logging.getLogger("mirix.pipeline.memories")
+
+# Reads a document's latest chunk back (after a restart or an eviction):
+# (thread) -> (memory id, the chunk) or None.
+DocumentReader: TypeAlias = Callable[[str], tuple[int, ResourceMemory] | None]
 
 CHUNK_CHARS = 1500
 # Documents kept in memory; an evicted one is reloaded from the store.
@@ -197,7 +201,9 @@ class MemoryUpdate:
 class MemoryBuilder:
     """Turns frames' lines into resource and episode updates; the caller writes them."""
 
-    def __init__(self, privacy: PrivacyFilter, episode_gap_s: float, store_reader: Any) -> None:
+    def __init__(
+        self, privacy: PrivacyFilter, episode_gap_s: float, store_reader: DocumentReader
+    ) -> None:
         self.privacy = privacy
         self.episode_gap = timedelta(seconds=episode_gap_s)
         # Reads a document's latest chunk back after a restart: (thread) -> row or None.
@@ -434,18 +440,13 @@ def _attribute(
     return [(placed[i], group) for i, group in groups.items() if group or placed[i].active]
 
 
-def resource_reader(conn: Any) -> Any:
+def resource_reader(store: MemoryStore) -> DocumentReader:
     """A reader for `MemoryBuilder`: a document's newest chunk from the store."""
 
     def read(thread: str) -> tuple[int, ResourceMemory] | None:
-        row = conn.execute(
-            f"SELECT {RECORD_COLUMNS} FROM memories WHERE thread = ? AND type = ? "
-            "ORDER BY id DESC LIMIT 1",
-            (thread, MemoryType.RESOURCE.value),
-        ).fetchone()
-        if row is None:
+        record = store.latest_in_thread(thread, MemoryType.RESOURCE)
+        if record is None:
             return None
-        record = MemoryRecord.from_row(row)
         model = record.model()
         assert isinstance(model, ResourceMemory)
         return record.id, model

@@ -11,9 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from mirix_desktop.capture.privacy import Exclusion, PrivacyFilter, Redactor
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.config import Settings
@@ -24,6 +22,8 @@ from mirix_desktop.pipeline.jobs import ActivityJob, JobQueue
 from mirix_desktop.pipeline.memories import MemoryBuilder, resource_reader
 from mirix_desktop.pipeline.processor import JobProcessor, Processed
 from mirix_desktop.pipeline.submit import FrameSubmitter, SubmitResult, exclusion_of, redacted
+from mirix_desktop.privacy.exclusions import Exclusion, PrivacyFilter
+from mirix_desktop.privacy.redaction import Redactor
 
 log = logging.getLogger("mirix.pipeline")
 
@@ -47,13 +47,9 @@ class Pipeline:
         )
         self.redactor = Redactor(emails=settings.privacy.redact_emails)
         self.submitter = FrameSubmitter(store, self.privacy, self.redactor, settings.capture, owner)
-        reader = resource_reader(store.conn)
-
-        def locked_reader(thread: str) -> Any:
-            with store.lock:
-                return reader(thread)
-
-        self.builder = MemoryBuilder(self.privacy, settings.capture.episode_gap_s, locked_reader)
+        self.builder = MemoryBuilder(
+            self.privacy, settings.capture.episode_gap_s, resource_reader(store)
+        )
         ocr = settings.ocr
         self.processor = JobProcessor(
             store,
@@ -88,8 +84,8 @@ class Pipeline:
     def process_next(self) -> Processed | None:
         result = self.processor.process_next()
         if result is not None:
-            with self.store.lock:
-                self.submitter.queue_depth = JobQueue.depth(self.store.conn, self.owner)
+            with self.store.read() as conn:
+                self.submitter.queue_depth = JobQueue.depth(conn, self.owner)
         return result
 
     def drain(self, limit: int | None = None) -> list[Processed]:
@@ -110,8 +106,8 @@ class Pipeline:
         return self.submitter.queue_depth
 
     def failed_jobs(self) -> int:
-        with self.store.lock:
-            return JobQueue.failed_count(self.store.conn)
+        with self.store.read() as conn:
+            return JobQueue.failed_count(conn)
 
     def close(self) -> None:
         self.processor.close()

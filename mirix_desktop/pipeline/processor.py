@@ -24,14 +24,15 @@ from datetime import datetime
 
 import numpy as np
 
-from mirix_desktop.capture.geometry import Rect
-from mirix_desktop.capture.privacy import Redactor
 from mirix_desktop.errors import OcrFailed
+from mirix_desktop.geometry import Rect
+from mirix_desktop.memory import frames
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ocr.engine import OcrEngine, OcrLine
 from mirix_desktop.ocr.reuse import ReadingMemo
 from mirix_desktop.pipeline.jobs import ActivityJob, FrameJob, JobQueue, QueuedJob
 from mirix_desktop.pipeline.memories import MemoryBuilder, MemoryUpdate
+from mirix_desktop.privacy.redaction import Redactor
 
 log = logging.getLogger("mirix.pipeline.processor")
 
@@ -177,8 +178,8 @@ class JobProcessor:
 
     def process_next(self) -> Processed | None:
         """Processes the oldest pending job; None when the queue is empty."""
-        with self.store.lock:
-            queued = JobQueue.next(self.store.conn, self.owner)
+        with self.store.read() as conn:
+            queued = JobQueue.next(conn, self.owner)
         if queued is None:
             return None
         try:
@@ -262,15 +263,7 @@ class JobProcessor:
         prepared = self.store.prepare([u.memory for u in updates]) if updates else []
         with self.store.transaction() as conn:
             if frame_id is not None:
-                conn.executemany(
-                    "INSERT INTO ocr_lines (frame_id, line_no, text, x, y, width, height, "
-                    "confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (frame_id, n, ln.text, ln.x, ln.y, ln.width, ln.height, ln.confidence)
-                        for n, ln in enumerate(new_lines or [])
-                    ],
-                )
-                conn.execute("UPDATE frames SET ocr_state = 'done' WHERE id = ?", (frame_id,))
+                frames.save_ocr(conn, frame_id, new_lines or [])
             ids = (
                 self.store.write_prepared(conn, prepared, [u.memory_id for u in updates])
                 if prepared

@@ -27,14 +27,16 @@ import numpy as np
 from PIL import Image
 
 from mirix_desktop.capture.changes import ChangePlan, ChangeTracker, Pixels
-from mirix_desktop.capture.geometry import Rect, subtract_all
-from mirix_desktop.capture.privacy import Exclusion, PrivacyFilter, Redactor
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
 from mirix_desktop.config import CaptureSettings
+from mirix_desktop.geometry import Rect, subtract_all
+from mirix_desktop.memory.frames import NewFrame, insert_frame
 from mirix_desktop.memory.records import to_ms
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.pipeline.jobs import Crop, FrameJob, JobQueue
+from mirix_desktop.privacy.exclusions import Exclusion, PrivacyFilter
+from mirix_desktop.privacy.redaction import Redactor
 
 log = logging.getLogger("mirix.pipeline.submit")
 
@@ -134,8 +136,8 @@ class FrameSubmitter:
         # changed since (see `_thumbnail`).
         self._thumbnails: dict[int, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
-        with store.lock:
-            self.queue_depth = JobQueue.depth(store.conn, owner)
+        with store.read() as conn:
+            self.queue_depth = JobQueue.depth(conn, owner)
         self.degraded = False
 
     def reset(self) -> None:
@@ -256,25 +258,20 @@ class FrameSubmitter:
             source=source,
             replaces=plan.replaces,
         )
+        frame = NewFrame(
+            captured_at=at,
+            monitor=shot.monitor,
+            app=shown.app if shown else None,
+            window_title=shown.title if shown else None,
+            url=shown.url if shown else None,
+            image_hash=f"{int(plan.signature.tiles.sum()):016x}",
+            width=width,
+            height=height,
+            thumbnail=thumb or None,
+            changed_share=plan.changed_share,
+        )
         with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO frames (captured_at, monitor, app, window_title, url, image_hash, "
-                "width, height, thumbnail, ocr_state, changed_share) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
-                (
-                    to_ms(at),
-                    shot.monitor,
-                    shown.app if shown else None,
-                    shown.title if shown else None,
-                    shown.url if shown else None,
-                    f"{int(plan.signature.tiles.sum()):016x}",
-                    width,
-                    height,
-                    thumb or None,
-                    plan.changed_share,
-                ),
-            )
-            frame_id = int(cursor.lastrowid)
+            frame_id = insert_frame(conn, frame)
             JobQueue.put(conn, job, frame_id, to_ms(at), self.owner)
         self.queue_depth += 1
         return frame_id

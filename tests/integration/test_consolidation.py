@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mirix_desktop.app.daemon_factory import ConsolidationWork
 from mirix_desktop.assistant.assistant import Assistant
 from mirix_desktop.assistant.consolidation import Consolidator, parse_knowledge
 from mirix_desktop.capture.session import NullProbe
@@ -173,16 +174,21 @@ def test_daemon_consolidates_while_the_user_is_idle(
         settings,
         store,
         probe_factory=_IdleProbe,
-        model_factory=lambda: OpenAIChatModel(server.base_url, server.model, None),
+        idle_work=ConsolidationWork(
+            store,
+            settings,
+            lambda: OpenAIChatModel(server.base_url, server.model, None),
+            measure="wall",
+        ),
     )
     daemon.start()
     try:
         deadline = time.monotonic() + 20
-        while daemon.consolidated < 1 and time.monotonic() < deadline:
+        while daemon.idle_steps < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         daemon.stop()
-    assert daemon.consolidated >= 1
+    assert daemon.idle_steps >= 1
     assert store.get(memories["closed"]).body.startswith("The user edited the release notes")
 
 
@@ -205,7 +211,9 @@ def test_a_failing_model_does_not_stop_capture(
         store,
         probe_factory=_IdleProbe,
         grabber_factory=_ChangingScreen,  # type: ignore[arg-type]
-        model_factory=lambda: OpenAIChatModel(url, "m", None),
+        idle_work=ConsolidationWork(
+            store, settings, lambda: OpenAIChatModel(url, "m", None), measure="wall"
+        ),
     )
     daemon.start()
     try:
