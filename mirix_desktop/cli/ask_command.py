@@ -14,36 +14,13 @@ from typing import Any
 
 import click
 
+from mirix_desktop.app.services import apply_model_choice
 from mirix_desktop.assistant.assistant import Answer, Assistant
 from mirix_desktop.cli.context import AppContext, pass_app
 from mirix_desktop.cli.when import parse_when
-from mirix_desktop.config import Settings
-from mirix_desktop.errors import ConfigError
-from mirix_desktop.llm.providers import PROVIDERS, choose_provider, make_chat_model
+from mirix_desktop.llm.providers import PROVIDERS
 
 PROVIDER_CHOICE = click.Choice(["auto", *PROVIDERS])
-
-
-def apply_model_flags(
-    settings: Settings, provider: str | None, model: str | None, base_url: str | None
-) -> str | None:
-    """Applies --provider/--model/--base-url to the settings; returns the provider asked for."""
-    if base_url and provider is None:
-        provider = "openai"
-    if base_url:
-        settings.openai.base_url = base_url
-    if model:
-        chosen = choose_provider(settings, provider)
-        if chosen == "local":
-            settings.local_model.model = model
-        elif chosen == "openai":
-            settings.openai.model = model
-        else:
-            raise ConfigError(
-                "--model needs a provider that uses one: add --provider local or "
-                "--provider openai (or configure one)."
-            )
-    return provider
 
 
 def model_options(command: Any) -> Any:
@@ -109,10 +86,10 @@ def ask(
     Start with "remember that ..." to tell the assistant a fact to keep.
     """
     settings = app.settings
-    requested = apply_model_flags(settings, provider, model, base_url)
+    requested = apply_model_choice(settings, provider, model, base_url)
     now = datetime.now().astimezone()
     store = app.store()
-    chat_model = make_chat_model(settings, app.paths.models_dir, requested)
+    chat_model = app.chat_model(requested)
     assistant = Assistant(store, chat_model, settings)
     if continue_ and conversation is None:
         conversation = assistant.conversations.latest()

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import click
 
+from mirix_desktop.app.status import read_status
 from mirix_desktop.capture.screen import ScreenGrabber
 from mirix_desktop.capture.session import open_probe
 from mirix_desktop.cli.context import AppContext, pass_app
 from mirix_desktop.cli.when import parse_when
 from mirix_desktop.errors import BadImage, KnownError
 from mirix_desktop.memory.records import now_utc
-from mirix_desktop.pipeline.control import ControlFile, DaemonLock, Status, StatusFile
+from mirix_desktop.pipeline.control import ControlFile
 from mirix_desktop.pipeline.ingest import Outcome, capture_once, finish, ingest_image
 from mirix_desktop.pipeline.pipeline import Pipeline
 
@@ -122,31 +123,12 @@ def resume(app: AppContext) -> None:
     click.echo("Capture resumed.")
 
 
-def read_status(app: AppContext) -> Status:
-    """The daemon's last word, corrected for a daemon that is no longer there."""
-    data_dir = app.paths.data_dir
-    status = StatusFile(data_dir / "status.json").read()
-    pid = DaemonLock(data_dir / "daemon.lock").holder()
-    if status is None:
-        status = Status(state="not running", reason="no daemon has run here yet", running=False)
-        status.pid = 0
-    elif pid is None or pid != status.pid:
-        if status.running:
-            status.reason = "the daemon stopped without saying so (crashed or killed)"
-        status.state, status.running = "not running", False
-    pause = _control(app).read()
-    if pause is not None and pause.active(now_utc()) and not status.running:
-        status.paused_until = pause.until.isoformat() if pause.until else None
-        status.reason = (status.reason or "") + "; capture is paused"
-    return status
-
-
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @pass_app
 def status(app: AppContext, as_json: bool) -> None:
     """Is capture running, and if not, why; frames today, queue depth, last error."""
-    current = read_status(app)
+    current = read_status(app.paths)
     if as_json:
         click.echo(json.dumps(current.to_json(), indent=2))
         return

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from mirix_desktop.cli.ask_command import apply_model_flags, model_options
+from mirix_desktop.app.doctor import Check, ModelChoice, run_checks
+from mirix_desktop.cli.ask_command import model_options
 from mirix_desktop.cli.context import AppContext, pass_app
-from mirix_desktop.errors import KnownError
-from mirix_desktop.llm.base import ChatMessage, GenerationOptions
-from mirix_desktop.llm.providers import choose_provider, make_chat_model
-
-# Enough to prove the model answers, small enough for a laptop CPU.
-_PROBE = [
-    ChatMessage("system", "You are a health check. Reply with one word."),
-    ChatMessage("user", "Say OK."),
-]
-_PROBE_TIMEOUT_S = 30.0
 
 
-def _line(name: str, ok: bool, detail: str) -> None:
-    mark = click.style("ok  ", fg="green") if ok else click.style("FAIL", fg="red")
-    click.echo(f"{mark} {name:<10} {detail}")
+def _line(check: Check) -> None:
+    mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
+    click.echo(f"{mark} {check.name:<10} {check.detail}")
 
 
 @click.command()
@@ -31,55 +20,9 @@ def _line(name: str, ok: bool, detail: str) -> None:
 def doctor(app: AppContext, provider: str | None, model: str | None, base_url: str | None) -> None:
     """Check the set-up: config, store, OCR, and whether the model answers."""
     problems = 0
-    _line("config", True, str(app.paths.config_file))
-    try:
-        info = app.store().info()
-        _line("store", True, f"{info.path} ({info.memories} memories, key: {info.key_mode})")
-    except KnownError as exc:
-        problems += 1
-        _line("store", False, exc.message)
-    try:
-        from mirix_desktop.ocr.engine import make_engine
-
-        engine = make_engine(app.settings.ocr.engine, app.settings.ocr.languages)
-        _line("ocr", True, f"{type(engine).__name__} ({app.settings.ocr.languages})")
-    except KnownError as exc:
-        problems += 1
-        _line("ocr", False, exc.message)
-
-    try:
-        requested = apply_model_flags(app.settings, provider, model, base_url)
-        chosen = choose_provider(app.settings, requested)
-        chat_model = make_chat_model(app.settings, app.paths.models_dir, requested)
-    except KnownError as exc:
-        problems += 1
-        _line("model", False, exc.message)
-    else:
-        if chat_model is None:
-            _line(
-                "model",
-                True,
-                f"provider {chosen}: no language model; answers quote your memories. "
-                "Configure local_model.model or openai.model for written answers.",
-            )
-        else:
-            started = time.perf_counter()
-            try:
-                budget = min(app.settings.llm.timeout_s, _PROBE_TIMEOUT_S)
-                options = GenerationOptions(max_tokens=8, temperature=0.0, timeout_s=budget)
-                reply = "".join(chat_model.stream(_PROBE, options)).strip()
-                seconds = time.perf_counter() - started
-                _line(
-                    "model",
-                    True,
-                    f"provider {chosen}: {chat_model.name} answered in {seconds:.1f} s "
-                    f"({reply[:40]!r}); context {chat_model.context_tokens} tokens",
-                )
-            except KnownError as exc:
-                problems += 1
-                _line("model", False, f"provider {chosen}: {chat_model.name}: {exc.message}")
-            finally:
-                chat_model.close()
+    for check in run_checks(app, ModelChoice(provider, model, base_url)):
+        _line(check)
+        problems += not check.ok
     if problems:
         raise click.exceptions.Exit(1)
 

@@ -4,35 +4,34 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 import click
-from pydantic import ValidationError
 
+from mirix_desktop.app.records import (
+    InvalidMemory,
+    edit_memory,
+    editable_text,
+    get_record,
+    list_records,
+    new_memory,
+)
 from mirix_desktop.cli.context import AppContext, pass_app
 from mirix_desktop.cli.search_command import TYPE_CHOICE
 from mirix_desktop.cli.when import parse_when
-from mirix_desktop.memory.records import MemoryRecord, MemoryType, build_memory
-
-_SECRET_FIELDS = {"secret_value"}
+from mirix_desktop.memory.records import MemoryType
 
 
-def record_json(record: MemoryRecord, *, reveal: bool = False) -> dict[str, Any]:
-    fields = {k: v for k, v in record.fields.items() if reveal or k not in _SECRET_FIELDS}
-    return {
-        "id": record.id,
-        "type": record.type.value,
-        "time": record.time.isoformat(),
-        "end_time": record.end_time.isoformat() if record.end_time else None,
-        "app": record.app,
-        "title": record.title,
-        "text": record.body,
-        "thread": record.thread,
-        "fields": fields,
-        "created_at": record.created_at.isoformat(),
-        "updated_at": record.updated_at.isoformat(),
-    }
+@contextmanager
+def _bad_parameter() -> Iterator[None]:
+    """An unacceptable text or title is a usage error, naming --text when it is at fault."""
+    try:
+        yield
+    except InvalidMemory as exc:
+        hint = "--text" if exc.field == "text" else None
+        raise click.BadParameter(exc.message, param_hint=hint) from exc
 
 
 @click.group()
@@ -60,14 +59,10 @@ def add(
     """Store a memory and print its id."""
     now = datetime.now().astimezone()
     when = parse_when(at, now, "--at") if at else now
-    if not text.strip():
-        raise click.BadParameter("the text is empty", param_hint="--text")
-    try:
-        memory_item = build_memory(
+    with _bad_parameter():
+        memory_item = new_memory(
             MemoryType(type_), text, title=title, app=source_app, at=when, thread=thread
         )
-    except (ValidationError, ValueError) as exc:
-        raise click.BadParameter(str(exc)) from exc
     memory_id = app.store().add(memory_item)
     click.echo(memory_id)
 
@@ -79,18 +74,17 @@ def add(
 @pass_app
 def list_(app: AppContext, types: tuple[str, ...], limit: int, as_json: bool) -> None:
     """List memories, newest first."""
-    records = app.store().list([MemoryType(t) for t in types], limit=limit)
+    records = list_records(app.store(), [MemoryType(t) for t in types], limit=limit)
     if as_json:
-        click.echo(json.dumps([record_json(r) for r in records], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2))
         return
     if not records:
         click.echo("No memories yet.")
         return
     for record in records:
         when = record.time.astimezone().strftime("%Y-%m-%d %H:%M")
-        head = " ".join(record.body.split())[:80]
         label = f"{record.title}: " if record.title else ""
-        click.echo(f"[{record.id}] {when}  {record.type.value:<15} {label}{head}")
+        click.echo(f"[{record.id}] {when}  {record.type.value:<15} {label}{record.headline}")
 
 
 @memory.command("show")
@@ -99,8 +93,7 @@ def list_(app: AppContext, types: tuple[str, ...], limit: int, as_json: bool) ->
 @pass_app
 def show(app: AppContext, memory_id: int, as_json: bool) -> None:
     """Show one memory in full (a vault item's secret included: you asked for it)."""
-    record = app.store().get(memory_id)
-    data = record_json(record, reveal=True)
+    data = get_record(app.store(), memory_id, reveal=True).to_json()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -130,29 +123,14 @@ def edit(app: AppContext, memory_id: int, text: str | None, title: str | None) -
     """Change a memory's text or title (e.g. a fact you told the assistant)."""
     store = app.store()
     record = store.get(memory_id)
-    current = record.model()
-    text_field = current.text_field
     if text is None and title is None:
         if not sys.stdin.isatty():
             raise click.UsageError("Give --text or --title (no terminal to open an editor).")
-        edited = click.edit(str(getattr(current, text_field)))
+        edited = click.edit(editable_text(record))
         if edited is None:
             click.echo("Nothing changed.")
             return
         text = edited.strip()
-    changes: dict[str, Any] = {}
-    if text is not None:
-        if not text.strip():
-            raise click.BadParameter("the text is empty", param_hint="--text")
-        changes[text_field] = text.strip()
-    if title is not None:
-        if current.title_field is None:
-            raise click.BadParameter(f"a {record.type.value} memory has no title")
-        changes[current.title_field] = title
-    try:
-        updated = type(current).model_validate({**current.model_dump(), **changes})
-        updated.search_text()  # checks limits, e.g. a core memory's length
-    except (ValidationError, ValueError) as exc:
-        raise click.BadParameter(str(exc)) from exc
-    store.update(memory_id, updated)
+    with _bad_parameter():
+        edit_memory(store, memory_id, text=text, title=title)
     click.echo(f"Updated memory {memory_id}.")

@@ -7,10 +7,11 @@ from datetime import datetime
 
 import click
 
+from mirix_desktop.app.records import search_json, search_memories
 from mirix_desktop.cli.context import AppContext, pass_app
 from mirix_desktop.cli.when import parse_when
 from mirix_desktop.memory.records import MemoryType
-from mirix_desktop.memory.search import SearchEngine, SearchQuery, describe_range
+from mirix_desktop.memory.search import describe_range
 
 TYPE_CHOICE = click.Choice([t.value for t in MemoryType])
 
@@ -36,24 +37,21 @@ def search(
 ) -> None:
     """Search your memories (keywords and meaning; time phrases like "yesterday" filter)."""
     now = datetime.now().astimezone()
-    request = SearchQuery(
-        text=" ".join(query),
+    start = parse_when(since, now, "--since") if since else None
+    end = parse_when(until, now, "--until", end=True) if until else None
+    result = search_memories(
+        app.store(),
+        app.settings,
+        " ".join(query),
         types=[MemoryType(t) for t in types],
-        since=parse_when(since, now, "--since") if since else None,
-        until=parse_when(until, now, "--until", end=True) if until else None,
-        apps=list(apps),
-        limit=limit or app.settings.search.default_limit,
+        since=start,
+        until=end,
+        apps=apps,
+        limit=limit,
         now=now,
     )
-    engine = SearchEngine(app.store(), candidates=app.settings.search.candidates)
-    result = engine.search(request)
     if as_json:
-        payload = {
-            "query": result.text,
-            "time_range": None if result.time_range is None else result.time_range.to_json(),
-            "results": [hit.to_json() for hit in result.hits],
-        }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(search_json(result), ensure_ascii=False, indent=2))
         return
     if result.time_range:
         click.secho(f"time: {describe_range(result.time_range)}", dim=True)
