@@ -4,18 +4,21 @@ The assistant never loses what it was told or what it said: the question is
 stored before the model is asked, and the answer after the stream ends, even
 when a timeout or a broken connection cut it short (then it is marked
 'partial', with the error). Streaming goes to a callback, so the CLI prints
-chunks as they come and the UI can forward them through a signal.
+chunks as they come and the UI can forward them through a signal; a
+`CancelToken` (a Stop button) ends the stream between chunks and keeps what
+was said, marked 'partial', "stopped by you".
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mirix_desktop.assistant.cancel import STOPPED_BY_USER, CancelToken
 from mirix_desktop.assistant.citations import Citation, resolve_citations
 from mirix_desktop.assistant.conversations import AnswerStatus, ConversationLog
 from mirix_desktop.assistant.extractive import PREAMBLE, extractive_answer
@@ -112,6 +115,7 @@ class Assistant:
         since: datetime | None = None,
         until: datetime | None = None,
         apps: Sequence[str] = (),
+        cancel: CancelToken | None = None,
     ) -> Answer:
         started = time.perf_counter()
         question = question.strip()
@@ -157,8 +161,17 @@ class Assistant:
         answer.prompt_s = time.perf_counter() - prompt_started
 
         parts: list[str] = []
+        stopped = cancel is not None and cancel.cancelled
+        stream: Iterator[str] = iter(())
         try:
-            for chunk in self._generate(question, prompt):
+            if not stopped:
+                stream = self._generate(question, prompt)
+            for chunk in stream:
+                # A chunk arriving after Stop is dropped: the kept answer is
+                # what the person saw when they stopped it.
+                if cancel is not None and cancel.cancelled:
+                    stopped = True
+                    break
                 if answer.first_chunk_s is None:
                     answer.first_chunk_s = time.perf_counter() - started
                 parts.append(chunk)
@@ -173,6 +186,13 @@ class Assistant:
             answer.status, answer.error = "partial", "interrupted by the user"
             self._finish(answer, question_id, asked_at, started, prompt)
             raise
+        finally:
+            # Ends the provider's work: the HTTP response is closed, llama.cpp
+            # stops generating. A stream that already ended ignores it.
+            _close(stream)
+        if stopped:
+            answer.status, answer.error = "partial", STOPPED_BY_USER
+            log.info("answer stopped by the user after %d chunks", len(parts))
         answer.text = "".join(parts)
         return self._finish(answer, question_id, asked_at, started, prompt)
 
@@ -227,3 +247,9 @@ class Assistant:
         )
         answer.total_s = time.perf_counter() - started
         return answer
+
+
+def _close(stream: Iterable[str]) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
