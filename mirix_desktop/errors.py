@@ -129,3 +129,17 @@ class ModelFileError(LlmError):
 
 class ModelDownloadError(LlmError):
     """`models pull` failed: network, checksum mismatch, disk."""
+
+
+class NoDisplay(KnownError):
+    """The tray app needs a display and there is none (a server, an SSH session)."""
+
+    exit_code = 6
+
+
+class AppNotRunning(KnownError):
+    """No tray app runs for this data directory to take a command."""
+
+
+class IpcUnavailable(KnownError):
+    """The app's single-instance socket cannot be made (its directory is not private)."""

@@ -57,7 +57,13 @@ def cli(ctx: click.Context, data_dir: Path | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from mirix_desktop.cli import capture_commands, memory_commands, run_command, search_command
+    from mirix_desktop.cli import (
+        capture_commands,
+        memory_commands,
+        run_command,
+        search_command,
+        show_command,
+    )
     from mirix_desktop.cli.models_commands import models
 
     cli.add_command(search_command.search)
@@ -71,6 +77,7 @@ def _register() -> None:
         cli.add_command(command)
     cli.add_command(memory_commands.memory)
     cli.add_command(run_command.run)
+    cli.add_command(show_command.show)
     cli.add_command(models)
 
     from mirix_desktop.cli import ask_command, chat_commands, llm_commands

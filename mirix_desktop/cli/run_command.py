@@ -1,16 +1,40 @@
-"""`mirix-desktop run`: the daemon, capturing the screen into the encrypted store."""
+"""`mirix-desktop run`: the tray app, or with --no-ui the daemon capturing into the store.
+
+- `run` starts the tray app (`ui/app.py`); when one already runs for the data
+  dir it shows that app's chat window instead, and with no display at all it
+  says so (exit code 6) and points to `run --no-ui`.
+- `run --no-ui` is the headless daemon, until Ctrl-C or SIGTERM.
+- `run --no-ui --supervised` (hidden) is that daemon as the tray app starts
+  it: the store key arrives as one line of hex on stdin, events leave as
+  JSON lines on stdout, and everything a person would read goes to stderr.
+  The daemon keeps running when stdin or stdout close (the app went away and
+  will re-attach); it stops on SIGTERM.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
+import os
+import re
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TextIO
 
 import click
 
+from mirix_desktop.app.daemon_factory import build_daemon, consolidation_provider
 from mirix_desktop.cli.context import AppContext, pass_app
-from mirix_desktop.llm.base import ChatModel
-from mirix_desktop.llm.providers import choose_provider, make_chat_model
-from mirix_desktop.pipeline.daemon import Daemon
+from mirix_desktop.cli.show_command import hand_over
+from mirix_desktop.errors import KeyUnavailable, NoDisplay
+from mirix_desktop.pipeline.events import EventSink, JsonLinesSink
+
+# A 32-byte key is 64 hex digits; anything much longer is not a key line.
+_KEY_LINE_MAX = 1024
+_X_CONNECT_TIMEOUT_S = 2.0
 
 
 def _log_to_file(app: AppContext) -> None:
@@ -33,46 +57,170 @@ def _log_to_file(app: AppContext) -> None:
 @click.option(
     "--no-ui", is_flag=True, help="Run headless: capture and memory only, no tray or windows."
 )
+@click.option(
+    "--supervised",
+    is_flag=True,
+    hidden=True,
+    help="Started by the tray app: key on stdin, events on stdout.",
+)
 @pass_app
-def run(app: AppContext, no_ui: bool) -> None:
-    """Start the daemon: capture the screen every few seconds, read it, remember it.
+def run(app: AppContext, no_ui: bool, supervised: bool) -> None:
+    """Start mirix-desktop: the tray app, or with --no-ui the capture daemon alone.
 
-    Stops on Ctrl-C or SIGTERM. `mirix-desktop pause` / `resume` / `status`
-    talk to it from another terminal.
+    The daemon captures the screen every few seconds, reads it and remembers
+    it; it stops on Ctrl-C or SIGTERM. `mirix-desktop pause` / `resume` /
+    `status` talk to it from another terminal.
     """
+    if supervised and not no_ui:
+        raise click.UsageError("--supervised goes with --no-ui")
+    if not no_ui:
+        _run_app(app)
+    elif supervised:
+        _run_supervised(app)
+    else:
+        _run_daemon(app, say=click.echo)
+
+
+def _run_daemon(
+    app: AppContext, *, say: Callable[[str], None], events: EventSink | None = None
+) -> None:
     store = app.store()
     info = store.info()
     _log_to_file(app)
     store.embedder.embed(["warm up"])
-    click.echo(
+    say(
         f"Store: {info.path} (SQLCipher {info.cipher_version}, key: {info.key_mode}); "
         f"{info.memories} memories."
     )
-    if not no_ui:
-        click.echo("The tray UI is not part of this build: running headless.")
     capture = app.settings.capture
-    click.echo(
+    say(
         f"Capturing every {capture.interval_s:g} s (password managers and private windows "
         "are never captured; `mirix-desktop pause` stops capture). Ctrl-C to stop."
     )
-    provider = choose_provider(app.settings)
-    model_factory = None
-    if provider != "extractive" and app.settings.consolidation.enabled:
+    provider = consolidation_provider(app.settings)
+    if provider is not None:
         budget = app.settings.consolidation.cpu_seconds_per_day
-        click.echo(
+        say(
             f"Consolidation with the {provider} model while you are idle "
             f"(at most {budget:g} s of model time a day)."
         )
-
-        def model_factory() -> ChatModel | None:
-            return make_chat_model(app.settings, app.paths.models_dir)
-
-    daemon = Daemon(
-        app.paths,
-        app.settings,
-        store,
-        model_factory=model_factory,
-        model_measure="cpu" if provider == "local" else "wall",
-    )
+    daemon = build_daemon(app.paths, app.settings, store, events)
     daemon.run_forever()
-    click.echo(f"Stopped. {daemon.status.frames_today} frames captured today.")
+    say(f"Stopped. {daemon.status.frames_today} frames captured today.")
+
+
+# -- supervised by the tray app ------------------------------------------------------------
+def read_key_line(stream: IO[bytes]) -> bytes:
+    """The store key the app sends: one line of hex. Only this line is ever read."""
+    line = stream.readline(_KEY_LINE_MAX)
+    try:
+        key = bytes.fromhex(line.decode("ascii").strip())
+    except ValueError:  # UnicodeDecodeError included
+        key = b""
+    if not key:
+        raise KeyUnavailable(
+            "--supervised expects the store key on stdin, as one line of hex (the tray app "
+            "sends it); none came. Run `mirix-desktop run --no-ui` to start the daemon yourself."
+        )
+    return key
+
+
+def _events_channel() -> TextIO:
+    """The events' own copy of stdout; fd 1 then leads to stderr.
+
+    Whatever else would print to stdout (a library, a stray print) lands
+    with the human messages instead of in the middle of the event stream.
+    """
+    sys.stdout.flush()
+    events = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    return events
+
+
+def _say_on_stderr(message: str) -> None:
+    # The app that read stderr may be gone; the daemon log has the same news.
+    with contextlib.suppress(OSError):
+        click.echo(message, err=True)
+
+
+def _run_supervised(app: AppContext) -> None:
+    app.use_key(read_key_line(sys.stdin.buffer))
+    channel = _events_channel()
+    try:
+        _run_daemon(app, say=_say_on_stderr, events=JsonLinesSink(channel))
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            channel.close()
+
+
+# -- the tray app ----------------------------------------------------------------------------
+_X_DISPLAY_NAME = re.compile(r"^(?P<host>[^:]*):(?P<number>\d+)(?:\.\d+)?$")
+
+
+def _x11_problem(name: str) -> str | None:
+    """Whether an X server answers at DISPLAY `name` (Qt would abort the process if not)."""
+    match = _X_DISPLAY_NAME.match(name)
+    if match is None:
+        return f"DISPLAY={name} is not an X display name"
+    host, number = match["host"], int(match["number"])
+    try:
+        if host in ("", "unix"):
+            path = f"/tmp/.X11-unix/X{number}"
+            # The file, or on Linux the same name in the abstract namespace.
+            for address in (path, "\0" + path):
+                with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
+                    probe.settimeout(_X_CONNECT_TIMEOUT_S)
+                    probe.connect(address)
+                    return None
+            raise OSError(f"nothing listens on {path}")
+        with socket.create_connection((host, 6000 + number), timeout=_X_CONNECT_TIMEOUT_S):
+            return None
+    except OSError as exc:
+        return f"cannot connect to the X display {name}: {exc}"
+
+
+def _display_problem() -> str | None:
+    """Why no window could be shown here, or None when a display seems reachable."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None  # Windows and macOS always have their desktop
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return None  # a platform chosen on purpose (offscreen, vnc...)
+    wayland = os.environ.get("WAYLAND_DISPLAY")
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    # A relative WAYLAND_DISPLAY lives in the runtime dir; an absolute one stays as it is.
+    if (
+        wayland
+        and (os.path.isabs(wayland) or runtime)
+        and (Path(runtime or "/") / wayland).exists()
+    ):
+        return None
+    x11 = os.environ.get("DISPLAY")
+    if x11:
+        return _x11_problem(x11)
+    if wayland:
+        return f"the Wayland display {wayland} cannot be found"
+    return "neither DISPLAY nor WAYLAND_DISPLAY is set"
+
+
+def _run_app(app: AppContext) -> None:
+    if hand_over(app.paths.data_dir, "chat"):
+        click.echo("mirix-desktop is already running; showed its chat window.")
+        return
+    problem = _display_problem()
+    if problem is not None:
+        raise NoDisplay(
+            f"the tray app needs a display, and there is none here ({problem}). "
+            "`mirix-desktop run --no-ui` runs the capture daemon without windows."
+        )
+    try:
+        import mirix_desktop.ui.qt  # noqa: F401 - a missing Qt library shows here, in one place
+    except ImportError as exc:
+        raise NoDisplay(
+            f"the tray app cannot load Qt ({exc}). "
+            "`mirix-desktop run --no-ui` runs the capture daemon without windows."
+        ) from exc
+    from mirix_desktop.ui.app import run_app
+
+    # The option as given (None: the platform's default layout), not the resolved dir.
+    data_dir: Path | None = click.get_current_context().find_root().params.get("data_dir")
+    sys.exit(run_app(data_dir))

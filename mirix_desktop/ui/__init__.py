@@ -1,0 +1,1 @@
+"""The desktop app's windows, tray and IPC: the only place widgets live."""
