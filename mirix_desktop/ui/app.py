@@ -1,0 +1,303 @@
+"""The tray app: composes the windows, the single-instance socket and the daemon's supervisor.
+
+Start-up order is chosen for the person waiting: the tray icon shows first
+(in its "starting" state), then the store key is found (first-run setup, the
+OS keyring, `MIRIX_PASSPHRASE`, or the unlock window), then the store is
+checked and the capture daemon starts as a child process. The chat window
+and models are built on first use, so a start costs only Qt and the key.
+
+Every failure a person can meet at start (a locked, damaged or newer store,
+no key) ends in a dialog that names the file, never in a traceback; bugs in
+a slot are logged to `logs/app.log` and shown once.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from mirix_desktop.app.services import AppServices
+from mirix_desktop.app.status import StatusView, read_status, status_view
+from mirix_desktop.app.unlock import store_kind, unlock_with_keyring, unlock_with_passphrase
+from mirix_desktop.errors import (
+    IpcUnavailable,
+    KeyUnavailable,
+    KnownError,
+    StoreError,
+    WrongPassphrase,
+)
+from mirix_desktop.memory.keys import PASSPHRASE_ENV
+from mirix_desktop.pipeline.control import ControlFile, Status
+from mirix_desktop.ui.icons import app_icon
+from mirix_desktop.ui.ipc import IpcServer, send_command
+from mirix_desktop.ui.qt import QObject, QtCore, QtGui, QTimer, QtWidgets
+from mirix_desktop.ui.theme import apply_theme
+
+log = logging.getLogger("mirix.ui.app")
+
+# Printed (and logged) once the tray icon is visible: the launch benchmark and
+# the end-to-end tests wait for this line.
+READY_MESSAGE = "mirix-desktop: tray ready"
+
+
+def _log_to_file(data_dir: Path) -> None:
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / "app.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    mirix = logging.getLogger("mirix")
+    if mirix.getEffectiveLevel() > logging.INFO:
+        mirix.setLevel(logging.INFO)
+
+
+class DesktopApp(QObject):
+    """One running tray app: owns the supervisor, the tray (or its window) and the chat."""
+
+    def __init__(self, services: AppServices, qapp: QtWidgets.QApplication) -> None:
+        super().__init__()
+        self.services = services
+        self.qapp = qapp
+        self.started = time.perf_counter()
+        self.supervisor: Any = None
+        self.chat: Any = None
+        self._last_view: StatusView | None = None
+        self._crash_shown = False
+        self.ipc = IpcServer(services.paths.data_dir, self)
+        self.ipc.command_received.connect(self._on_command)
+        self.surface = self._make_surface()
+
+    # -- the tray, or a small window where no tray host runs ----------------------------
+    def _make_surface(self) -> Any:
+        from mirix_desktop.ui.status_window import StatusWindow
+        from mirix_desktop.ui.tray import TrayController
+
+        surface: Any
+        if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
+            surface = TrayController(self)
+        else:
+            log.warning("no system tray host: showing the MIRIX status window instead")
+            surface = StatusWindow()
+        surface.ask_requested.connect(self.ask)
+        surface.chat_requested.connect(self.show_chat)
+        surface.pause_requested.connect(self._pause)
+        surface.resume_requested.connect(self._resume)
+        surface.open_data_folder_requested.connect(self._open_data_folder)
+        surface.quit_requested.connect(self.quit)
+        surface.update_status(status_view(Status(state="starting")))
+        return surface
+
+    def show_surface(self) -> None:
+        self.surface.show()
+        elapsed = time.perf_counter() - self.started
+        log.info("%s in %.3f s", READY_MESSAGE, elapsed)
+        print(f"{READY_MESSAGE} ({elapsed:.3f} s)", file=sys.stderr, flush=True)
+
+    # -- the daemon -------------------------------------------------------------------------
+    def start_daemon(self, key: bytes) -> None:
+        from mirix_desktop.ui.supervisor import DaemonSupervisor
+
+        self.supervisor = DaemonSupervisor(self.services.paths, key, parent=self)
+        self.supervisor.status_changed.connect(self._on_status)
+        self.supervisor.daemon_failed.connect(self._on_daemon_failed)
+        self.supervisor.daemon_recovered.connect(self._on_daemon_recovered)
+        self.supervisor.start()
+
+    def _on_status(self, status: Status) -> None:
+        view = status_view(status)
+        self._last_view = view
+        self.surface.update_status(view)
+
+    def _on_daemon_failed(self, why: str) -> None:
+        # Shown as an error state, not a bare notification, so the tray's rules
+        # apply: one notice per stop, none while a crash loop repeats, one on recovery.
+        log.warning("capture daemon stopped: %s", why)
+        last = self._last_view
+        view = StatusView(
+            state="error",
+            headline="Capture stopped: the recorder quit unexpectedly",
+            reason=f"{why}. MIRIX is restarting it.",
+            frames_today=last.frames_today if last else 0,
+            queue_depth=last.queue_depth if last else 0,
+            paused_until=None,
+        )
+        self._last_view = view
+        self.surface.update_status(view)
+
+    def _on_daemon_recovered(self) -> None:
+        # The next status event (recording again) brings the "recovered" notice.
+        log.info("capture daemon restarted")
+
+    def _pause(self, duration: timedelta | None) -> None:
+        if self.supervisor is not None:
+            self.supervisor.pause(duration)
+        else:
+            ControlFile(self.services.paths.data_dir / "control.json").pause(duration)
+
+    def _resume(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.resume()
+        else:
+            ControlFile(self.services.paths.data_dir / "control.json").resume()
+
+    # -- windows -----------------------------------------------------------------------------
+    def show_chat(self) -> None:
+        if self.chat is None:
+            from mirix_desktop.ui.chat_window import ChatWindow
+
+            self.chat = ChatWindow(self.services)
+        self.chat.show()
+        self.chat.raise_()
+        self.chat.activateWindow()
+
+    def ask(self) -> None:
+        self.show_chat()
+        self.chat.focus_question()
+
+    def _open_data_folder(self) -> None:
+        url = QtCore.QUrl.fromLocalFile(str(self.services.paths.data_dir))
+        QtGui.QDesktopServices.openUrl(url)
+
+    def _on_command(self, command: str, args: dict[str, Any]) -> None:
+        if command == "show" and args.get("window", "chat") == "chat":
+            self.show_chat()
+        elif command == "quit":
+            self.quit()
+        else:
+            log.info("ignored IPC command %r", command)
+
+    def quit(self) -> None:
+        if self.chat is not None:
+            # An answer still streaming is stopped and kept, marked partial.
+            self.chat.shutdown()
+        if self.supervisor is not None:
+            self.supervisor.stop()
+        self.ipc.close()
+        self.qapp.quit()
+
+    # -- bugs in a slot ------------------------------------------------------------------------
+    def excepthook(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        log.error("internal error in the app", exc_info=(kind, value, tb))
+        if self._crash_shown:
+            return
+        self._crash_shown = True
+        QtWidgets.QMessageBox.critical(
+            None,
+            "MIRIX — Internal error",
+            "Something went wrong inside MIRIX. Recording goes on; details are in "
+            f"{self.services.paths.data_dir / 'logs' / 'app.log'}.\n\n{kind.__name__}: {value}",
+        )
+
+
+# -- the key ------------------------------------------------------------------------------
+def _error_dialog(title: str, text: str) -> None:
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, title, text)
+    box.setWindowIcon(app_icon())
+    box.exec()
+
+
+def obtain_key(services: AppServices) -> tuple[bytes, bool] | None:
+    """The store key and whether to start capturing; None when the person gave up.
+
+    A new store goes through first-run setup; an existing one is opened from
+    the OS keyring, from `MIRIX_PASSPHRASE`, or through the unlock window.
+    """
+    paths = services.paths
+    kind = store_kind(paths)
+    if kind == "new":
+        from mirix_desktop.ui.setup_window import SetupWindow
+
+        setup = SetupWindow(paths, services.settings)
+        if setup.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return None
+        result = setup.result_value()
+        if result is None:
+            return None
+        return result.key, result.start_capture
+    if kind == "keyring":
+        return unlock_with_keyring(paths), True
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase:
+        try:
+            return unlock_with_passphrase(paths, passphrase), True
+        except WrongPassphrase:
+            log.warning("%s does not open the store; asking", PASSPHRASE_ENV)
+    from mirix_desktop.ui.unlock_window import UnlockWindow
+
+    unlock = UnlockWindow(paths)
+    if unlock.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        return None
+    key = unlock.key()
+    return None if key is None else (key, True)
+
+
+def _check_store(services: AppServices, key: bytes) -> None:
+    """Opens the store once in this process: locked, damaged or newer files are found now."""
+    services.use_key(key)
+    services.store()
+
+
+def run_app(data_dir: Path | None, *, argv: list[str] | None = None) -> int:
+    """The tray app's main loop; returns the process exit code."""
+    services = AppServices.create(data_dir)
+    paths = services.paths
+    paths.ensure()
+    _log_to_file(paths.data_dir)
+    QtWidgets.QApplication.setApplicationName("mirix-desktop")
+    QtWidgets.QApplication.setDesktopFileName("mirix-desktop")
+    qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv[:1])
+    assert isinstance(qapp, QtWidgets.QApplication)
+    qapp.setQuitOnLastWindowClosed(False)
+    qapp.setWindowIcon(app_icon())
+    apply_theme(qapp)
+
+    desktop = DesktopApp(services, qapp)
+    try:
+        listening = desktop.ipc.listen()
+    except IpcUnavailable as exc:
+        _error_dialog("MIRIX", exc.message)
+        return exc.exit_code
+    if not listening:
+        # Another app took the socket between our check and now: hand over.
+        send_command(paths.data_dir, "show", {"window": "chat"})
+        return 0
+    previous_hook = sys.excepthook
+    sys.excepthook = desktop.excepthook
+    try:
+        desktop.show_surface()
+        try:
+            obtained = obtain_key(services)
+            if obtained is None:
+                log.info("no key: the person closed setup/unlock")
+                return 0
+            key, start_capture = obtained
+            if not start_capture:
+                ControlFile(paths.data_dir / "control.json").pause(None)
+            _check_store(services, key)
+        except (StoreError, KeyUnavailable) as exc:
+            _error_dialog("MIRIX — Cannot open your memories", exc.message)
+            return exc.exit_code
+        except KnownError as exc:
+            _error_dialog("MIRIX", exc.message)
+            return exc.exit_code
+        desktop.start_daemon(key)
+        _on_ready(desktop, lambda: desktop._on_status(read_status(paths)))
+        return int(qapp.exec())
+    finally:
+        sys.excepthook = previous_hook
+        services.close()
+
+
+def _on_ready(desktop: DesktopApp, show_status: Callable[[], None]) -> None:
+    # Until the supervisor's first event, show what status.json says now.
+    QTimer.singleShot(0, show_status)
