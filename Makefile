@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 setup:
 	@scripts/bootstrap.sh
 
-# Starts the daemon with safe defaults (store encrypted, capture local only).
+# Starts the tray app with safe defaults (store encrypted, capture local only, after consent).
 run: setup
 	$(BIN)/mirix-desktop run
 
