@@ -25,6 +25,7 @@ from typing import Any
 
 from mirix_desktop.app.services import AppServices
 from mirix_desktop.app.status import StatusView, read_status, status_view
+from mirix_desktop.app.texts import for_window
 from mirix_desktop.app.unlock import store_kind, unlock_with_keyring, unlock_with_passphrase
 from mirix_desktop.errors import (
     IpcUnavailable,
@@ -285,10 +286,10 @@ def run_app(data_dir: Path | None, *, argv: list[str] | None = None) -> int:
                 ControlFile(paths.data_dir / "control.json").pause(None)
             _check_store(services, key)
         except (StoreError, KeyUnavailable) as exc:
-            _error_dialog("MIRIX — Cannot open your memories", exc.message)
+            _error_dialog("MIRIX — Cannot open your memories", for_window(exc.message))
             return exc.exit_code
         except KnownError as exc:
-            _error_dialog("MIRIX", exc.message)
+            _error_dialog("MIRIX", for_window(exc.message))
             return exc.exit_code
         desktop.start_daemon(key)
         _on_ready(desktop, lambda: desktop._on_status(read_status(paths)))

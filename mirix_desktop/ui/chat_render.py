@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from mirix_desktop.app.texts import for_window
 from mirix_desktop.assistant.assistant import EXTRACTIVE_NAME
 from mirix_desktop.assistant.cancel import STOPPED_BY_USER
 from mirix_desktop.ui.chat_turns import Source, Turn
@@ -128,7 +129,7 @@ def _error_note(text: str, colours: Colours) -> str:
 
 
 def _sentence(text: str | None) -> str:
-    text = (text or "something went wrong").strip()
+    text = for_window((text or "something went wrong").strip())
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mirix_desktop.app.texts import for_window
 from mirix_desktop.errors import ConfigError
 from mirix_desktop.llm.base import ChatModel
 from mirix_desktop.llm.providers import Provider, choose_provider
@@ -162,7 +163,7 @@ class ProviderPicker(QtWidgets.QWidget):
         try:
             provider = choose_provider(self._services.settings)
         except ConfigError as exc:
-            self._report(f"{exc.message} Using quotes from your memories instead.")
+            self._report(f"{for_window(exc.message)} Using quotes from your memories instead.")
             provider = "extractive"
         if not self._choice(provider).enabled:
             provider = "extractive"

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from mirix_desktop.app.texts import for_window
 from mirix_desktop.assistant.assistant import Answer, Assistant
 from mirix_desktop.assistant.cancel import CancelToken
 from mirix_desktop.config import Settings
@@ -43,7 +44,7 @@ class Services(Protocol):
 def failure_text(exc: BaseException) -> str:
     """What a person reads about a failed job."""
     if isinstance(exc, KnownError):
-        return exc.message
+        return for_window(exc.message)
     return f"Something went wrong ({type(exc).__name__}: {exc}). Details are in the log."
 
 
@@ -118,7 +119,8 @@ class AnswerJob:
             sources = self._sources_for(store, answer) if self._sources_for else []
         except Exception as exc:
             if not isinstance(exc, KnownError):
-                log.exception("answering %r failed", self.question[:80])
+                # Its length only: logs never hold what the person asked.
+                log.exception("answering a question (%d characters) failed", len(self.question))
             self.signals.failed.emit(failure_text(exc))
             return
         self.signals.sources.emit(sources)
