@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from mirix_desktop.config import Settings, load_settings
 from mirix_desktop.errors import ConfigError
-from mirix_desktop.llm.base import ChatModel
-from mirix_desktop.llm.providers import choose_provider, make_chat_model
-from mirix_desktop.memory.embedder import Embedder, make_embedder
-from mirix_desktop.memory.keys import KeySource, PassphrasePrompt
-from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.paths import AppPaths, resolve_paths
+
+# The store, the embedder and the model providers are imported on first use:
+# the tray app starts (and a CLI command runs) without numpy, SQLCipher or
+# the LLM clients until it needs them.
+if TYPE_CHECKING:
+    from mirix_desktop.llm.base import ChatModel
+    from mirix_desktop.memory.embedder import Embedder
+    from mirix_desktop.memory.keys import KeySource, PassphrasePrompt
+    from mirix_desktop.memory.store import MemoryStore
 
 
 class AppServices:
@@ -54,6 +58,8 @@ class AppServices:
 
     def key_source(self) -> KeySource:
         """A handed-over key, else MIRIX_PASSPHRASE, else the keyring or the prompt."""
+        from mirix_desktop.memory.keys import KeySource
+
         if self._key is not None:
             return KeySource(key=self._key)
         return KeySource.from_environment(self._prompt)
@@ -65,6 +71,8 @@ class AppServices:
 
     def _embedder_locked(self) -> Embedder:
         if self._embedder is None:
+            from mirix_desktop.memory.embedder import make_embedder
+
             embedding = self.settings.embedding
             self._embedder = make_embedder(
                 embedding.model, self.paths.models_dir, embedding.batch_size
@@ -75,6 +83,8 @@ class AppServices:
         """The encrypted store, opened on first use and then shared."""
         with self._lock:
             if self._store is None:
+                from mirix_desktop.memory.store import MemoryStore
+
                 self.paths.ensure()
                 self._store = MemoryStore.open(
                     self.paths.store_file,
@@ -90,6 +100,8 @@ class AppServices:
 
         The caller owns it and closes it; a ConfigError says what is missing.
         """
+        from mirix_desktop.llm.providers import make_chat_model
+
         return make_chat_model(self.settings, self.paths.models_dir, requested)
 
     def close(self) -> None:
@@ -112,6 +124,8 @@ def apply_model_choice(
     if base_url:
         settings.openai.base_url = base_url
     if model:
+        from mirix_desktop.llm.providers import choose_provider
+
         chosen = choose_provider(settings, provider)
         if chosen == "local":
             settings.local_model.model = model

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
-from scipy import ndimage
 
 from mirix_desktop.geometry import WORD_GAP, Rect, gather, merge_overlapping, runs, subtract_all
 
@@ -280,9 +279,8 @@ class ChangeTracker:
         return best, self._states[best]
 
     def _changed_boxes(self, mask: npt.NDArray[np.bool_], frame: Rect) -> list[Rect]:
-        labels, _count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
         boxes = []
-        for rows, cols in ndimage.find_objects(labels):
+        for rows, cols in tile_groups(mask):
             box = Rect(
                 cols.start * self.tile,
                 rows.start * self.tile,
@@ -292,6 +290,38 @@ class ChangeTracker:
             if box is not None:
                 boxes.append(box)
         return boxes
+
+
+def tile_groups(mask: npt.NDArray[np.bool_]) -> list[tuple[slice, slice]]:
+    """The bounding boxes (rows, columns) of the groups of touching True cells.
+
+    Cells touch at an edge or a corner; groups come in the order of their
+    first cell, row by row. This is `scipy.ndimage.label` with a 3x3
+    structure and `find_objects`, on a grid of a few hundred tiles: not worth
+    the 30 MB that importing scipy.ndimage adds to the daemon.
+    """
+    cells = mask.tolist()
+    height, width = mask.shape
+    seen = [[False] * width for _ in range(height)]
+    groups = []
+    for first_row, first_col in zip(*np.nonzero(mask), strict=True):
+        row, col = int(first_row), int(first_col)
+        if seen[row][col]:
+            continue
+        seen[row][col] = True
+        top, left, bottom, right = row, col, row, col
+        stack = [(row, col)]
+        while stack:
+            r, c = stack.pop()
+            top, bottom = min(top, r), max(bottom, r)
+            left, right = min(left, c), max(right, c)
+            for rr in range(max(r - 1, 0), min(r + 2, height)):
+                for cc in range(max(c - 1, 0), min(c + 2, width)):
+                    if cells[rr][cc] and not seen[rr][cc]:
+                        seen[rr][cc] = True
+                        stack.append((rr, cc))
+        groups.append((slice(top, bottom + 1), slice(left, right + 1)))
+    return groups
 
 
 # Changed rows closer than this belong to one band (the lines of a paragraph).

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import click
 
 from mirix_desktop.app.services import AppServices
-from mirix_desktop.memory.keys import PassphrasePrompt
+
+if TYPE_CHECKING:
+    from mirix_desktop.memory.keys import PassphrasePrompt
 
 
 def _prompt_passphrase(message: str, confirm: bool) -> str:

@@ -1,11 +1,17 @@
-"""The click group: global options, logging set-up and error reporting.
+"""The click group: global options, logging set-up, error reporting and the command table.
 
 Known errors (wrong passphrase, locked store, ...) become a one-line message
 and their exit code; anything else is a bug and keeps its traceback.
+
+Commands are imported when they run, not when the group is built: the tray
+app (`run`) must not wait for the capture pipeline, OCR, the store and the
+assistant that other commands import (they were two thirds of its start).
+`--help` lists every command from the table below without importing any.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,8 +19,75 @@ from typing import Any
 import click
 
 from mirix_desktop import __version__
-from mirix_desktop.cli.context import AppContext
 from mirix_desktop.errors import KnownError
+
+# name -> (module in mirix_desktop.cli, attribute, the summary `--help` lists).
+# The summary is the first sentence of the command's docstring; a unit test
+# checks that each one still matches its command.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ask": (
+        "ask_command",
+        "ask",
+        "Ask about your screen history; the answer cites the memories it used.",
+    ),
+    "capture": (
+        "capture_commands",
+        "capture",
+        "Capture the screen once, read it whole, and store what it shows.",
+    ),
+    "chats": (
+        "chat_commands",
+        "chats",
+        "Past conversations with the assistant (also found by `search`).",
+    ),
+    "doctor": (
+        "llm_commands",
+        "doctor",
+        "Check the set-up: config, store, OCR, and whether the model answers.",
+    ),
+    "ingest": (
+        "capture_commands",
+        "ingest",
+        "Read screenshots into memory through the capture pipeline.",
+    ),
+    "llm": (
+        "llm_commands",
+        "llm",
+        "Settings of the remote model that are not kept in the config file.",
+    ),
+    "memory": ("memory_commands", "memory", "Add, list, show, edit and delete memories."),
+    "models": (
+        "models_commands",
+        "models",
+        "List, download and locate local chat models (GGUF files).",
+    ),
+    "pause": (
+        "capture_commands",
+        "pause",
+        "Pause screen capture (a running daemon stops within one tick).",
+    ),
+    "resume": ("capture_commands", "resume", "Resume screen capture after `pause`."),
+    "run": (
+        "run_command",
+        "run",
+        "Start mirix-desktop: the tray app, or with --no-ui the capture daemon alone.",
+    ),
+    "search": (
+        "search_command",
+        "search",
+        'Search your memories (keywords and meaning; time phrases like "yesterday" filter).',
+    ),
+    "show": (
+        "show_command",
+        "show",
+        "Show a window of the running tray app (started by `mirix-desktop run`).",
+    ),
+    "status": (
+        "capture_commands",
+        "status",
+        "Is capture running, and if not, why; frames today, queue depth, last error.",
+    ),
+}
 
 
 def _click_error(exc: KnownError) -> click.ClickException:
@@ -24,13 +97,51 @@ def _click_error(exc: KnownError) -> click.ClickException:
     return error
 
 
+def load_command(name: str) -> click.Command:
+    """The command `name` of the table, its module imported now."""
+    module, attribute, _ = COMMANDS[name]
+    command = getattr(importlib.import_module(f"mirix_desktop.cli.{module}"), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"mirix_desktop.cli.{module}.{attribute} is not a click command")
+    return command
+
+
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            command = load_command(cmd_name)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The table's summaries stand in for commands not imported yet; a
+        # stand-in shortens its summary to the column exactly as the command would.
+        listed = [
+            (name, self.commands.get(name) or click.Command(name, help=COMMANDS[name][2]))
+            for name in self.list_commands(ctx)
+        ]
+        listed = [(name, command) for name, command in listed if not command.hidden]
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+        with formatter.section("Commands"):
+            formatter.write_dl(
+                [(name, command.get_short_help_str(limit)) for name, command in listed]
+            )
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KnownError as exc:
             raise _click_error(exc) from exc
         finally:
+            # Imported here: cli.context pulls in the settings, which `--help` does not need.
+            from mirix_desktop.cli.context import AppContext
+
             app = ctx.obj
             if isinstance(app, AppContext):
                 app.close()
@@ -48,47 +159,14 @@ class _Group(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, verbose: int) -> None:
     """mirix-desktop: your screen history, remembered locally and encrypted."""
+    from mirix_desktop.cli.context import AppContext
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     try:
         ctx.obj = AppContext.create(data_dir)
     except KnownError as exc:
         raise _click_error(exc) from exc
-
-
-def _register() -> None:
-    from mirix_desktop.cli import (
-        capture_commands,
-        memory_commands,
-        run_command,
-        search_command,
-        show_command,
-    )
-    from mirix_desktop.cli.models_commands import models
-
-    cli.add_command(search_command.search)
-    for command in (
-        capture_commands.ingest,
-        capture_commands.capture,
-        capture_commands.pause,
-        capture_commands.resume,
-        capture_commands.status,
-    ):
-        cli.add_command(command)
-    cli.add_command(memory_commands.memory)
-    cli.add_command(run_command.run)
-    cli.add_command(show_command.show)
-    cli.add_command(models)
-
-    from mirix_desktop.cli import ask_command, chat_commands, llm_commands
-
-    cli.add_command(ask_command.ask)
-    cli.add_command(chat_commands.chats)
-    cli.add_command(llm_commands.doctor)
-    cli.add_command(llm_commands.llm)
-
-
-_register()
 
 
 def main() -> None:
