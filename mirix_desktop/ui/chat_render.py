@@ -6,18 +6,23 @@ alternate base. The one colour with no palette role, the red of an error
 note, is derived from the palette's lightness so it stays readable on both.
 Everything a person or a model wrote is escaped; answers go through
 ui/markdown.py, which does not interpret HTML.
+
+An answer still streaming is not rendered here: the window appends its text
+as plain paragraphs (`plain_paragraphs`) as it arrives, and the answer is
+rendered as Markdown once, when it ends.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 from mirix_desktop.app.texts import for_window
 from mirix_desktop.assistant.assistant import EXTRACTIVE_NAME
 from mirix_desktop.assistant.cancel import STOPPED_BY_USER
 from mirix_desktop.ui.chat_turns import Source, Turn
-from mirix_desktop.ui.markdown import markdown_to_html, memory_url
+from mirix_desktop.ui.markdown import link_colour, markdown_to_html, memory_url
 from mirix_desktop.ui.qt import QtGui
 
 EMPTY_TEXT = (
@@ -25,10 +30,14 @@ EMPTY_TEXT = (
     "morning?”, “which paper about retrieval did I read last week?”. Answers cite the "
     "memories they come from; click a citation to see it."
 )
+# Qt's line separator: a line break inside a paragraph (HTML's <br>).
+LINE_BREAK = "\u2028"
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 
 
 class Colours:
-    """The few colours a conversation uses, taken from a palette."""
+    """The few colours a conversation uses, taken from a palette (on the GUI thread:
+    drawing with them then needs no palette, on any thread)."""
 
     def __init__(self, palette: QtGui.QPalette) -> None:
         role = QtGui.QPalette.ColorRole
@@ -41,6 +50,7 @@ class Colours:
         # its contrast with the background is the text's.
         dark_background = base.lightness() < 128
         self.error = QtGui.QColor.fromHsl(0, 200, 175 if dark_background else 95).name()
+        self.link = link_colour()  # what answers' converted links take
 
 
 def _mix(first: QtGui.QColor, second: QtGui.QColor, weight: float) -> QtGui.QColor:
@@ -75,7 +85,8 @@ def render_turns(turns: Sequence[Turn], colours: Colours) -> str:
     return "\n".join(render_turn(turn, colours) for turn in turns)
 
 
-def render_turn(turn: Turn, colours: Colours) -> str:
+def render_turn(turn: Turn, colours: Colours, *, with_answer: bool = True) -> str:
+    """The turn as HTML; without its answer (and what follows it) for `with_answer=False`."""
     asked = turn.asked_at.astimezone().strftime("%H:%M")
     question = html.escape(turn.question).replace("\n", "<br>")
     parts = [
@@ -86,6 +97,8 @@ def render_turn(turn: Turn, colours: Colours) -> str:
         f'<p style="margin-top:8px; margin-bottom:0; color:{colours.muted}">'
         f"{html.escape(model_label(turn.model))}</p>",
     ]
+    if not with_answer:
+        return "\n".join(parts)
     parts.append(_answer_body(turn, colours))
     note = _status_note(turn, colours)
     if note:
@@ -93,6 +106,11 @@ def render_turn(turn: Turn, colours: Colours) -> str:
     if turn.sources:
         parts.append(_sources(turn.sources, colours))
     return "\n".join(parts)
+
+
+def plain_paragraphs(text: str) -> list[str]:
+    """Text as it streams in: paragraphs split at blank lines, lines broken inside them."""
+    return [part.replace("\n", LINE_BREAK) for part in _BLANK_LINES.split(text)]
 
 
 def _answer_body(turn: Turn, colours: Colours) -> str:
@@ -106,7 +124,7 @@ def _answer_body(turn: Turn, colours: Colours) -> str:
         return f'<p style="color:{colours.muted}"><i>Looking through your memories…</i></p>'
     if not turn.text.strip():
         return ""
-    return markdown_to_html(turn.text, turn.cited)
+    return markdown_to_html(turn.text, turn.cited, colours.link)
 
 
 def _status_note(turn: Turn, colours: Colours) -> str:

@@ -3,7 +3,10 @@
 Left, the conversations (filterable; New chat, Ctrl+N); right, the one shown,
 rendered by ui/chat_render.py, with the question box and Send, Stop, Copy,
 Retry, and who answers (ui/provider_picker.py). Every store and model call
-runs on a worker (ui/workers.py); slots here only update widgets.
+runs on a worker (ui/workers.py); slots here only update widgets. An answer
+is appended as plain text while it streams and drawn as Markdown, with its
+sources, once it ended; that drawing is prepared on its worker too, so the
+GUI thread never stalls for long (tests/benchmarks/gui_stall.py).
 
 Nothing said is lost: the assistant stores each question before asking and
 each answer when its stream ends, whatever the window does meanwhile. An
@@ -17,19 +20,27 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from mirix_desktop.app.records import ShownRecord, get_record
 from mirix_desktop.assistant.assistant import Answer
-from mirix_desktop.ui.chat_render import Colours, empty_html, render_turn, render_turns
+from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.ui.chat_render import (
+    Colours,
+    empty_html,
+    plain_paragraphs,
+    render_turn,
+    render_turns,
+)
 from mirix_desktop.ui.chat_turns import (
     ConversationSummary,
     LoadedConversation,
     Source,
     Turn,
+    finished_turn,
     list_conversations,
     load_conversation,
     remembered_of,
@@ -45,10 +56,22 @@ from mirix_desktop.ui.workers import AnswerJob, Services, Workers
 log = logging.getLogger("mirix.ui.chat")
 
 TITLE = "MIRIX — Chat"
-# While an answer streams, the view is redrawn at most this often: a model
-# sends tens of chunks a second and each redraw renders the whole answer.
-RENDER_INTERVAL_MS = 60
+# While an answer streams, its new text is appended at most this often (a
+# model sends tens of chunks a second), as plain text: the answer is rendered
+# as Markdown once, when it ends. Rendering the whole answer again for every
+# few words cost the GUI thread more with each: 5-10 ms for 4,000 characters,
+# several times that while capture keeps the CPU busy.
+STREAM_INTERVAL_MS = 50
 ID_ROLE = QtCore.Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class PreparedAnswer:
+    """A finished answer as its worker prepared it: its sources, and its turn drawn."""
+
+    sources: list[Source]
+    html: str  # the turn as render_turn draws it
+    fragment: QtGui.QTextDocumentFragment  # that HTML, parsed
 
 
 @dataclass(eq=False)
@@ -103,6 +126,7 @@ class ChatWindow(QtWidgets.QMainWindow):
         self.workers = Workers(self)
         self.session = ChatSession(None)
         self._background: list[ChatSession] = []  # sessions with an answer still coming
+        self._drawn: dict[str, QtGui.QTextDocumentFragment] = {}  # prepared, by their HTML
         self._started = False
         self._loading_id: int | None = None
         self.memory_dialog: MemoryDialog | None = None
@@ -110,10 +134,10 @@ class ChatWindow(QtWidgets.QMainWindow):
         self._build_widgets()
         self._build_actions()
         self.statusBar()  # made now: appearing later would shrink the view mid-answer
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.setInterval(RENDER_INTERVAL_MS)
-        self._render_timer.timeout.connect(self._render_last)
+        self._stream_timer = QTimer(self)
+        self._stream_timer.setSingleShot(True)
+        self._stream_timer.setInterval(STREAM_INTERVAL_MS)
+        self._stream_timer.timeout.connect(self._show_streamed)
         self._render()
         self._update_actions()
         self.resize(self._initial_size())
@@ -135,11 +159,15 @@ class ChatWindow(QtWidgets.QMainWindow):
         turn = Turn(question, datetime.now().astimezone(), model=_model_name(slot))
         session.turns.append(turn)
         job = AnswerJob(
-            self.services, slot.model, question, session.conversation_id, sources_for_answer
+            self.services,
+            slot.model,
+            question,
+            session.conversation_id,
+            _preparing(turn, Colours(self.view.palette())),
         )
         session.job, session.slot = job, slot
         job.signals.chunk.connect(lambda chunk: self._on_chunk(session, turn, chunk))
-        job.signals.sources.connect(lambda sources: self._on_sources(turn, sources))
+        job.signals.prepared.connect(lambda prepared: self._on_prepared(turn, prepared))
         job.signals.finished.connect(lambda answer: self._on_finished(session, turn, answer))
         job.signals.failed.connect(lambda text: self._on_failed(session, turn, text))
         self._background.append(session)
@@ -240,6 +268,11 @@ class ChatWindow(QtWidgets.QMainWindow):
         self._rendering = False
         self._follow_end = True
         self._last_start: int | None = None  # where the last turn's text begins
+        # How much of a streaming last turn's text is on screen (None: not streaming).
+        self._streamed: int | None = None
+        self._paragraph = QtGui.QTextBlockFormat()
+        self._paragraph.setTopMargin(6)
+        self._paragraph.setBottomMargin(6)
         self._scroll_bar().valueChanged.connect(self._on_scrolled)
         self._scroll_bar().rangeChanged.connect(self._on_scroll_range)
 
@@ -415,11 +448,14 @@ class ChatWindow(QtWidgets.QMainWindow):
         if session is self.session:
             if first:
                 self._render_last()  # the first words show at once; later ones batched
-            elif not self._render_timer.isActive():
-                self._render_timer.start()
+            elif not self._stream_timer.isActive():
+                self._stream_timer.start()
 
-    def _on_sources(self, turn: Turn, sources: list[Source]) -> None:
-        turn.sources = sources
+    def _on_prepared(self, turn: Turn, prepared: PreparedAnswer) -> None:
+        turn.sources = prepared.sources
+        self._drawn[prepared.html] = prepared.fragment
+        while len(self._drawn) > 8:  # answers finished in conversations not shown
+            del self._drawn[next(iter(self._drawn))]
 
     def _on_finished(self, session: ChatSession, turn: Turn, answer: Answer) -> None:
         # The stored answer is the truth (a Stop drops chunks that came after it).
@@ -447,8 +483,8 @@ class ChatWindow(QtWidgets.QMainWindow):
             self._background.remove(session)
         self.picker.release_unused()
         if session is self.session:
-            self._render_timer.stop()
-            self._render_last()
+            self._stream_timer.stop()
+            self._render_last()  # now as Markdown, with its sources
             self._update_actions()
 
     def _slots_in_use(self) -> Iterable[ModelSlot]:
@@ -456,8 +492,9 @@ class ChatWindow(QtWidgets.QMainWindow):
 
     # -- drawing -----------------------------------------------------------------------------------
     # The document is redrawn whole only when another conversation is shown;
-    # while an answer grows, only its turn, the last one, is replaced: a long
-    # conversation costs the GUI thread the same few milliseconds per update.
+    # otherwise only the last turn is replaced (its answer began or ended),
+    # and a streaming answer's new text is appended as plain text: a long
+    # conversation or answer costs the GUI thread the same per update.
     def _render(self, scroll_to_end: bool = False) -> None:
         """Redraws the whole conversation shown."""
         turns = self.session.turns
@@ -465,10 +502,11 @@ class ChatWindow(QtWidgets.QMainWindow):
         with self._keeping_scroll(scroll_to_end):
             if not turns:
                 self.view.setHtml(empty_html(colours))
-                self._last_start = None
+                self._last_start = self._streamed = None
                 return
             self.view.setHtml(render_turns(turns[:-1], colours))
-            self._last_start = self._insert_at_end(render_turn(turns[-1], colours))
+            self._last_start = self._new_block_at_end()
+            self._draw_last(colours)
 
     def _append_turn(self, scroll_to_end: bool = False) -> None:
         """Draws a turn just added to the conversation shown."""
@@ -477,10 +515,11 @@ class ChatWindow(QtWidgets.QMainWindow):
             return
         colours = Colours(self.view.palette())
         with self._keeping_scroll(scroll_to_end):
-            self._last_start = self._insert_at_end(render_turn(self.session.turns[-1], colours))
+            self._last_start = self._new_block_at_end()
+            self._draw_last(colours)
 
     def _render_last(self) -> None:
-        """Redraws the last turn (its answer grew or ended)."""
+        """Redraws the last turn (its answer began or ended)."""
         if self._last_start is None or not self.session.turns:
             self._render()
             return
@@ -492,19 +531,59 @@ class ChatWindow(QtWidgets.QMainWindow):
                 QtGui.QTextCursor.MoveOperation.End, QtGui.QTextCursor.MoveMode.KeepAnchor
             )
             cursor.removeSelectedText()
-            cursor.insertHtml(render_turn(self.session.turns[-1], colours))
+            self._draw_last(colours)
 
-    def _insert_at_end(self, html: str) -> int:
-        """Inserts `html` as new blocks at the end; returns where they start."""
-        document = self.view.document()
-        cursor = QtGui.QTextCursor(document)
+    def _draw_last(self, colours: Colours) -> None:
+        """Draws the last turn at the end of the view, where its (empty) block begins."""
+        turn = self.session.turns[-1]
+        streaming = turn.status == "streaming"
+        html = render_turn(turn, colours, with_answer=not streaming)
+        fragment = self._drawn.pop(html, None)
+        cursor = self._end_cursor()
+        if fragment is not None:
+            cursor.insertFragment(fragment)  # what insertHtml does, its parsing done
+        else:
+            cursor.insertHtml(html)
+        self._streamed = None
+        if streaming:
+            shown = _shown_length(turn.text)
+            self._append_plain(turn.text[:shown], new_paragraph=True)
+            self._streamed = shown
+
+    def _show_streamed(self) -> None:
+        """Appends what arrived of the streaming answer since it was last drawn."""
+        turns = self.session.turns
+        if self._streamed is None or not turns or turns[-1].status != "streaming":
+            return
+        text = turns[-1].text
+        shown = _shown_length(text)
+        if shown <= self._streamed:
+            return
+        with self._keeping_scroll(False):
+            self._append_plain(text[self._streamed : shown], new_paragraph=False)
+        self._streamed = shown
+
+    def _append_plain(self, text: str, *, new_paragraph: bool) -> None:
+        """Appends streamed text at the end of the view, as plain paragraphs."""
+        cursor = self._end_cursor()
+        plain = QtGui.QTextCharFormat()  # the view's own font and colour
+        for number, paragraph in enumerate(plain_paragraphs(text)):
+            if number or new_paragraph:
+                cursor.insertBlock(self._paragraph, plain)
+            cursor.insertText(paragraph, plain)
+
+    def _end_cursor(self) -> QtGui.QTextCursor:
+        cursor = QtGui.QTextCursor(self.view.document())
         cursor.movePosition(QtGui.QTextCursor.MoveOperation.End)
-        if not document.isEmpty():
+        return cursor
+
+    def _new_block_at_end(self) -> int:
+        """Starts an empty block at the end for the last turn; returns where it starts."""
+        cursor = self._end_cursor()
+        if not self.view.document().isEmpty():
             # A fresh block: the turn must not continue the last paragraph or list.
             cursor.insertBlock(QtGui.QTextBlockFormat(), QtGui.QTextCharFormat())
-        start = cursor.position()
-        cursor.insertHtml(html)
-        return start
+        return cursor.position()
 
     @contextlib.contextmanager
     def _keeping_scroll(self, scroll_to_end: bool) -> Iterator[None]:
@@ -583,6 +662,29 @@ class ChatWindow(QtWidgets.QMainWindow):
     def _forget_dialog(self, dialog: MemoryDialog) -> None:
         if self.memory_dialog is dialog:
             self.memory_dialog = None
+
+
+def _shown_length(text: str) -> int:
+    """How much of a streaming text to show: trailing blanks wait for what follows,
+    so a paragraph break arriving in two chunks is drawn as one."""
+    return len(text.rstrip())
+
+
+def _preparing(turn: Turn, colours: Colours) -> Callable[[MemoryStore, Answer], PreparedAnswer]:
+    """What the answer's worker does when the stream ends, on that thread.
+
+    The finished turn is drawn there (Markdown converted, HTML parsed: 10-15 ms
+    for a long answer, several times that while capture keeps the CPU busy),
+    and the GUI thread inserts the result when it draws the same HTML: it
+    does, unless the palette changed meanwhile.
+    """
+
+    def prepare(store: MemoryStore, answer: Answer) -> PreparedAnswer:
+        sources = sources_for_answer(store, answer)
+        html = render_turn(finished_turn(turn, answer, sources), colours)
+        return PreparedAnswer(sources, html, QtGui.QTextDocumentFragment.fromHtml(html))
+
+    return prepare
 
 
 def _model_name(slot: ModelSlot) -> str | None:

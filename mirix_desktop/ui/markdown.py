@@ -88,16 +88,28 @@ def _linked(match: re.Match[str], cited: Mapping[int, int]) -> str:
     return "\\[" + _NUMBER.sub(number, match.group(1)) + "\\]"
 
 
-def markdown_to_html(markdown: str, cited: Mapping[int, int] | None = None) -> str:
-    """The HTML fragment (no <html>/<body>) for an answer; cited: number -> memory id."""
+def link_colour() -> str:
+    """The application palette's link colour, which converted answers' links take."""
+    return QtGui.QGuiApplication.palette().color(QtGui.QPalette.ColorRole.Link).name()
+
+
+def markdown_to_html(
+    markdown: str, cited: Mapping[int, int] | None = None, link: str | None = None
+) -> str:
+    """The HTML fragment (no <html>/<body>) for an answer; cited: number -> memory id.
+
+    Safe on a worker thread when given `link` (`link_colour()`, read on the GUI
+    thread): the chat converts a finished answer there, so that drawing it
+    finds the conversion in the cache.
+    """
     # Links take the palette's link colour when converted: a theme change is a new key.
-    link = QtGui.QGuiApplication.palette().color(QtGui.QPalette.ColorRole.Link).name()
-    return _converted(markdown, tuple(sorted((cited or {}).items())), link)
+    return _converted(markdown, tuple(sorted((cited or {}).items())), link or link_colour())
 
 
 @functools.lru_cache(maxsize=512)
 def _converted(markdown: str, cited: tuple[tuple[int, int], ...], _link_colour: str) -> str:
     # Redrawing a conversation converts every answer again; finished ones come from here.
+    # A document of its own (QTextDocument is reentrant): any thread may convert.
     document = QtGui.QTextDocument()
     document.setMarkdown(link_citations(markdown, dict(cited)), _FEATURES)
     match = _BODY.search(document.toHtml())

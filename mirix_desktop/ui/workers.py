@@ -74,8 +74,8 @@ class Job:
 
 class AnswerSignals(QObject):
     chunk = Signal(str)
-    # The sources (ui.chat_turns.Source list) arrive just before `finished`.
-    sources = Signal(list)
+    # What the job's `prepare` made of the answer arrives just before `finished`.
+    prepared = Signal(object)
     finished = Signal(object)  # Answer
     failed = Signal(str)
 
@@ -86,7 +86,9 @@ class AnswerJob:
     The answer is stored by the assistant whatever the window does meanwhile
     (closed, another conversation shown), so nothing said is lost; Stop sets
     `cancel`, which keeps the partial answer. `model` is called on the worker
-    thread: it may wait for a model still being built or loaded.
+    thread: it may wait for a model still being built or loaded, and so is
+    `prepare`, given the store and the answer once it ended: the window looks
+    up its sources and lays its drawing out there, off the GUI thread.
     """
 
     def __init__(
@@ -95,7 +97,7 @@ class AnswerJob:
         model: Callable[[], ChatModel | None],
         question: str,
         conversation_id: int | None,
-        sources_for: Callable[[MemoryStore, Answer], list[Any]] | None = None,
+        prepare: Callable[[MemoryStore, Answer], Any] | None = None,
     ) -> None:
         self.name = "answer"
         self.signals = AnswerSignals()
@@ -104,7 +106,7 @@ class AnswerJob:
         self.question = question
         self.conversation_id = conversation_id
         self._services = services
-        self._sources_for = sources_for
+        self._prepare = prepare
 
     def run(self) -> None:
         try:
@@ -116,14 +118,14 @@ class AnswerJob:
                 on_chunk=self.signals.chunk.emit,
                 cancel=self.cancel,
             )
-            sources = self._sources_for(store, answer) if self._sources_for else []
+            prepared = self._prepare(store, answer) if self._prepare else None
         except Exception as exc:
             if not isinstance(exc, KnownError):
                 # Its length only: logs never hold what the person asked.
                 log.exception("answering a question (%d characters) failed", len(self.question))
             self.signals.failed.emit(failure_text(exc))
             return
-        self.signals.sources.emit(sources)
+        self.signals.prepared.emit(prepared)
         self.signals.finished.emit(answer)
 
 

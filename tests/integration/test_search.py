@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from mirix_desktop.memory import search as search_module
 from mirix_desktop.memory.embedder import StaticEmbedder, Vectors
 from mirix_desktop.memory.keys import KeySource
 from mirix_desktop.memory.records import (
+    CoreMemory,
     EpisodicMemory,
     KnowledgeVaultItem,
     MemoryType,
@@ -154,6 +156,7 @@ class RenamedEmbedder:
         return self.inner.embed(texts)
 
 
+@pytest.mark.expected_log("mirix.memory.vector_index", "WARNING", r"embedding model changed")
 def test_changed_embedding_model_rebuilds_the_vector_index(
     store_path: Path, embedder: StaticEmbedder
 ) -> None:
@@ -185,3 +188,37 @@ def test_common_terms_that_never_meet_still_find_matches(store: MemoryStore) -> 
     engine = SearchEngine(store, mode="keyword", postings_budget=10)
     bodies = [store.get(h.id).body for h in engine.search(SearchQuery("alpha beta")).hits]
     assert bodies and all(body.startswith("alpha") for body in bodies)
+
+
+def test_a_type_filter_rejecting_few_ranks_as_the_filtered_passes_would(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topics = ["login page crash", "quarterly budget totals", "hiking trip", "pip packages"]
+    # Of different lengths, so that each ranks with its own score.
+    store.add_many(
+        [
+            episode(f"{topics[n % 4]}, then {topics[n % 3]}{' and so on' * n}", "A", n)
+            for n in range(40)
+        ]
+    )
+    # Core memories and a vault caption that match best of all: the assistant's
+    # search leaves them out, and they must not crowd out what it keeps.
+    store.add_many([CoreMemory(value=f"{topic}; {topic}") for topic in topics])
+    store.add(KnowledgeVaultItem(caption="login page crash", secret_value="s3cret"))
+    kept = [t for t in MemoryType if t not in (MemoryType.CORE, MemoryType.KNOWLEDGE_VAULT)]
+    questions = ("login page crash", "budget totals hiking", "pip packages")
+
+    def ranked(types: Sequence[MemoryType]) -> list[list[tuple[int, float]]]:
+        engine = SearchEngine(store, candidates=10)
+        return [
+            [(h.id, h.score) for h in engine.search(SearchQuery(q, types=types, now=NOW)).hits]
+            for q in questions
+        ]
+
+    unfiltered = [i for hits in ranked(()) for i, _ in hits]
+    rejected = {i for i in unfiltered if store.get(i).type not in kept}
+    assert rejected  # unfiltered, they rank among the candidates
+    dropping = ranked(kept)
+    monkeypatch.setattr(search_module, "MAX_REJECTED", 0)  # the filtered passes
+    assert dropping == ranked(kept)
+    assert not rejected & {i for hits in dropping for i, _ in hits}

@@ -4,13 +4,15 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from mirix_desktop.memory.embedder import StaticEmbedder
 from mirix_desktop.memory.filters import MemoryFilter
 from mirix_desktop.memory.keys import KeySource
-from mirix_desktop.memory.records import SemanticMemory
+from mirix_desktop.memory.records import CoreMemory, SemanticMemory
 from mirix_desktop.memory.search import SearchEngine, SearchQuery
 from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.memory.vector_index import _BitMirror
 from tests.conftest import PASSPHRASE
 
 WORDS = [
@@ -83,3 +85,72 @@ def test_writes_from_another_process_are_seen(
         new_id = other.add(SemanticMemory(name="new", summary="quantum chromodynamics lecture"))
     hits = engine.search(SearchQuery("quantum chromodynamics lecture")).hits
     assert hits[0].id == new_id
+
+
+def mirrored(mirror: _BitMirror) -> dict[int, tuple[int, ...]]:
+    """Each id the mirror holds, with its bit words."""
+    mirror.refresh()
+    return {
+        int(id_): tuple(int(word[row]) for word in mirror.words)
+        for row, id_ in enumerate(mirror.ids)
+    }
+
+
+def reread(store: MemoryStore) -> dict[int, tuple[int, ...]]:
+    """What a mirror reading every chunk afresh holds."""
+    return mirrored(_BitMirror(store.conn, "memory_vec", store.vectors.dim))
+
+
+def test_the_mirror_follows_updates_deletions_and_new_chunks(store: MemoryStore) -> None:
+    fill(store, 2200)  # chunks 1-2 full, chunk 3 the newest
+    mirror = store.vectors.mirror
+    assert mirrored(mirror) == reread(store)
+    # A memory updated in the newest chunk: vec0 reuses its slot, so the chunk's
+    # validity bitmap and rowids look as before while the vector changed.
+    store.update(2150, SemanticMemory(name="changed", summary="quantum chromodynamics lecture"))
+    assert mirrored(mirror) == reread(store)
+    # Chunk 3 full, then a memory updated in it and a chunk 4 started before the
+    # next search: chunk 3, the newest no more, changed all the same.
+    fill(store, 3072 - 2200, seed=4)
+    assert mirrored(mirror) == reread(store)
+    store.update(3000, SemanticMemory(name="changed", summary="violin concerto in D major"))
+    fill(store, 10, seed=5)
+    assert mirrored(mirror) == reread(store)
+    # Deletions in old chunks clear their validity bits.
+    for memory_id in (3, 700, 1500):
+        store.delete(memory_id)
+    assert mirrored(mirror) == reread(store)
+    assert 700 not in mirrored(mirror)
+
+
+def test_knn_dropping_known_rejected_ids_matches_vec0s_filtered_pass(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, 400)
+    # Core memories that say what the queries say: the nearest of all, rejected.
+    queries = ["socket crash ticket", "garden recipe travel", "kernel compiler login"]
+    store.add_many([CoreMemory(value=text) for text in queries * 4])
+    rejected = frozenset(
+        r[0] for r in store.conn.execute("SELECT id FROM memories WHERE type = 'core'")
+    )
+    where = MemoryFilter(types=("semantic",))
+    rescored: list[list[int]] = []
+    rescore = store.vectors.rescore
+    monkeypatch.setattr(
+        store.vectors,
+        "rescore",
+        lambda query, ids: rescored.append(list(ids)) or rescore(query, ids),
+    )
+    bits = {i: np.packbits(v > 0) for i, v in store.vectors.vectors(range(1, 500)).items()}
+    for text in queries:
+        query = store.embedder.embed([text])[0]
+        dropped = store.vectors.knn(query, 10, rejected=rejected)
+        filtered = store.vectors.knn(query, 10, where)
+        assert not rejected & {i for i, _ in dropped}
+        assert dropped == filtered
+        # The same candidates as vec0's filtered pass (ties aside), as many.
+        mine, vec0s = rescored[-2:]
+        query_bits = np.packbits(query > 0)
+        assert sorted(hamming(bits[i], query_bits) for i in mine) == sorted(
+            hamming(bits[i], query_bits) for i in vec0s
+        )

@@ -8,6 +8,7 @@ through llama.cpp; the store is a real encrypted one.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from mirix_desktop.assistant.cancel import STOPPED_BY_USER
 from mirix_desktop.assistant.conversations import ConversationLog
 from mirix_desktop.memory.records import KnowledgeVaultItem, ResourceMemory
 from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.ui import markdown
 from mirix_desktop.ui.chat_render import Colours
 from mirix_desktop.ui.chat_window import ChatWindow
 from mirix_desktop.ui.markdown import memory_id_of
@@ -132,6 +134,67 @@ def test_streams_remote_chunks_in_order_with_sources(
     assert f'href="mirix-memory:{filled["budget"]}"' in html
     turn = window.session.turns[-1]
     assert (turn.status, turn.model) == ("complete", f"openai:{server.model}")
+
+
+def test_a_streaming_answer_is_appended_as_text_and_rendered_once_when_it_ends(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    server: FakeOpenAIServer,
+    filled: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reply = "The budget:\n\n- **12,400 EUR** [1]\n- travel capped at 3,000 EUR [1]"
+    server.reply(reply, chunk_chars=3, chunk_delay_s=0.02)
+    converted: list[tuple[str, bool]] = []  # (Markdown, on the GUI thread)
+    original = markdown._converted
+
+    def converting(text: str, cited: tuple[tuple[int, int], ...], link: str) -> str:
+        converted.append((text, threading.current_thread() is threading.main_thread()))
+        return original(text, cited, link)
+
+    monkeypatch.setattr(markdown, "_converted", converting)
+    window = shown(qtbot, make_window)
+    snapshots: list[str] = []
+    window.view.textChanged.connect(lambda: snapshots.append(view_text(window)))
+    window.ask("what is the Q3 budget?")
+    wait_answer(qtbot, window)
+
+    # While it streamed, the text arrived as typed, Markdown and all...
+    assert any("- **12,400" in text for text in snapshots)
+    # ...and was converted once, on the answer's worker, which also parsed the
+    # finished turn's HTML: the window inserted that (the same HTML it draws).
+    assert converted == [(reply, False), (reply, True)]
+    assert not window._drawn
+    assert "12,400 EUR [1]" in view_text(window) and "**" not in view_text(window)
+    assert f'href="mirix-memory:{filled["budget"]}"' in window.view.toHtml()
+
+
+def test_a_paragraph_break_split_between_chunks_is_drawn_once(
+    qtbot: QtBot, make_window: MakeWindow, server: FakeOpenAIServer, filled: dict[str, int]
+) -> None:
+    reply = "Budget:\n\n- 12,400 EUR\n- travel"
+    server.reply(reply, chunk_chars=1, chunk_delay_s=0.06)  # each newline on its own
+    window = shown(qtbot, make_window)
+    streamed: list[list[str]] = []
+
+    def answer_blocks() -> None:
+        if window.session.turns and window.session.turns[-1].status == "streaming":
+            blocks, block = [], window.view.document().begin()
+            while block.isValid():
+                blocks.append(block.text())
+                block = block.next()
+            labels = [i for i, text in enumerate(blocks) if text.startswith("MIRIX")]
+            if labels:  # not mid-redraw
+                streamed.append(blocks[labels[-1] + 1 :])
+
+    window.view.textChanged.connect(answer_blocks)
+    window.ask("what is the Q3 budget?")
+    wait_answer(qtbot, window)
+    # Two paragraphs, the second of two lines, as the whole text would be drawn
+    # (the last letters may arrive with the end, drawn as Markdown then).
+    first, second = streamed[-1]
+    assert first == "Budget:"
+    assert second.startswith("- 12,400 EUR\u2028- tra")
 
 
 def test_tiny_gguf_answers_through_the_window(
@@ -268,6 +331,7 @@ def test_memory_view_hides_vault_values(
     assert "hidden" in dialog.text.toPlainText().lower()
 
 
+@pytest.mark.expected_log("mirix_desktop.assistant.assistant", "WARNING", r"answer partial")
 def test_error_mid_stream_is_shown_and_the_conversation_kept(
     qtbot: QtBot, make_window: MakeWindow, server: FakeOpenAIServer, filled: dict[str, int]
 ) -> None:
@@ -297,6 +361,7 @@ def test_error_mid_stream_is_shown_and_the_conversation_kept(
     assert "The answer broke off" in view_text(window)
 
 
+@pytest.mark.expected_log("mirix_desktop.assistant.assistant", "WARNING", r"answer failed")
 def test_a_failing_server_is_said_in_plain_words(
     qtbot: QtBot, make_window: MakeWindow, server: FakeOpenAIServer, filled: dict[str, int]
 ) -> None:
@@ -468,6 +533,7 @@ def test_only_configured_providers_can_be_picked(
     assert len(server.chat_requests) == requests
 
 
+@pytest.mark.expected_log("mirix.ui.provider", "WARNING", r"Local model")
 def test_a_provider_that_cannot_load_is_reported_and_left(
     qtbot: QtBot, make_window: MakeWindow, services: StoreServices, tmp_path: Path
 ) -> None:
