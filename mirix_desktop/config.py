@@ -21,7 +21,9 @@ from mirix_desktop.privacy.exclusions import PrivacyRule
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # No inf or nan: `busy_timeout_s = inf` satisfied gt=0 and then overflowed
+    # where the store was opened.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class StoreSettings(_Section):
@@ -222,7 +224,7 @@ def load_settings(
     if config_file is not None and config_file.exists():
         try:
             layers = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{config_file}: cannot read the config file: {exc}") from exc
     layers = _merge(layers, _env_overrides(os.environ if environ is None else environ))
     layers = _merge(layers, cli_overrides or {})

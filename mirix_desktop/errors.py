@@ -43,6 +43,14 @@ class WrongPassphrase(StoreError):
     exit_code = 4
 
 
+class PassphraseWait(WrongPassphrase):
+    """Wrong passphrases were tried: the next one is not checked before `wait_s` seconds."""
+
+    def __init__(self, path: Path, problem: str, wait_s: float) -> None:
+        super().__init__(path, problem)
+        self.wait_s = wait_s
+
+
 class KeyUnavailable(KnownError):
     """No key can be obtained: no secure keyring and no passphrase."""
 

@@ -151,9 +151,19 @@ def new_memory(
     if not text.strip():
         raise InvalidMemory("the text is empty", field="text")
     try:
-        return build_memory(memory_type, text, title=title, app=app, at=at, thread=thread)
+        memory_item = build_memory(memory_type, text, title=title, app=app, at=at, thread=thread)
     except (ValidationError, ValueError) as exc:
         raise InvalidMemory(str(exc)) from exc
+    _check_limits(memory_item)
+    return memory_item
+
+
+def _check_limits(memory_item: MemoryFields) -> None:
+    """The type's own limits on its text (a core memory's length), as InvalidMemory."""
+    try:
+        memory_item.search_text()
+    except ValueError as exc:
+        raise InvalidMemory(str(exc), field="text") from exc
 
 
 def add_memory(
@@ -194,7 +204,7 @@ def edit_memory(
         changes[current.title_field] = title
     try:
         updated = type(current).model_validate({**current.model_dump(), **changes})
-        updated.search_text()  # checks limits, e.g. a core memory's length
     except (ValidationError, ValueError) as exc:
         raise InvalidMemory(str(exc)) from exc
+    _check_limits(updated)
     store.update(memory_id, updated)

@@ -4,12 +4,14 @@ The first-run and unlock windows call these instead of `memory.keys`
 directly, so the rules live here without Qt: a wrong passphrase is caught by
 the key info's HMAC before anything touches the store file, a new key goes to
 the OS keyring only when a secure one exists, and repeated wrong tries wait
-longer and longer before the next one.
+longer and longer before the next one. The waits are `memory.keys`'s, kept
+beside the store, so the CLI, the unlock window and a restarted app share them.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Literal
 
 from mirix_desktop.errors import KeyUnavailable, WrongPassphrase
@@ -24,10 +26,6 @@ StoreKind = Literal["new", "keyring", "passphrase"]
 # Shorter passphrases fall to a guessing attack on a stolen copy of the store
 # within days even with scrypt; eight characters is the floor, not advice.
 MIN_PASSPHRASE_LENGTH = 8
-
-# Seconds to wait after the 1st, 2nd, 3rd... consecutive wrong passphrase. Two
-# typos are free; after that the wait doubles up to half a minute.
-_RETRY_DELAYS_S = (0.0, 0.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 
 
 def store_kind(paths: AppPaths) -> StoreKind:
@@ -63,6 +61,11 @@ def unlock_with_passphrase(paths: AppPaths, passphrase: str) -> bytes:
     if not passphrase:
         raise WrongPassphrase(paths.store_file, "an empty passphrase opens nothing")
     return keys.unlock_key(paths.store_file, keys.KeySource(passphrase=passphrase))
+
+
+def next_try_wait(paths: AppPaths, now: float | None = None) -> float:
+    """Seconds before a passphrase may be tried again, after wrong ones (0: now)."""
+    return keys.read_attempts(paths.store_file).wait_s(time.time() if now is None else now)
 
 
 def unlock_with_keyring(paths: AppPaths) -> bytes:
@@ -102,25 +105,3 @@ def create_key(paths: AppPaths, passphrase: str | None) -> bytes:
     key, mode = keys.create_key(paths.store_file, keys.KeySource(passphrase=passphrase))
     log.info("store key created for %s (%s)", paths.store_file, mode)
     return key
-
-
-class RetryDelay:
-    """How long to wait before the next try after consecutive wrong passphrases."""
-
-    def __init__(self, delays_s: tuple[float, ...] = _RETRY_DELAYS_S) -> None:
-        self._delays = delays_s
-        self._failures = 0
-
-    @property
-    def failures(self) -> int:
-        return self._failures
-
-    def after_failure(self) -> float:
-        """Counts one more failure; returns the seconds to wait before the next try."""
-        delay = self._delays[min(self._failures, len(self._delays) - 1)]
-        self._failures += 1
-        return delay
-
-    def reset(self) -> None:
-        """After a success: the next mistake is free again."""
-        self._failures = 0

@@ -23,10 +23,14 @@ def parse_moment(value: str, now: datetime, *, end: bool = False) -> datetime:
     except ValueError:
         pass
     else:
-        if moment.tzinfo is None:
-            moment = moment.astimezone()
-        if end and len(value) <= 10:  # a bare date
-            moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
+        try:
+            if moment.tzinfo is None:
+                moment = moment.astimezone()
+            if end and len(value) <= 10:  # a bare date
+                moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
+            moment.timestamp()  # the first hours of year 1 are year 0 in UTC
+        except (OverflowError, ValueError) as exc:
+            raise InvalidQuery(f"{value!r} is not a date that can be used ({exc}).") from exc
         return moment
     parsed = parse_time_phrases(value, now)
     if parsed.time_range is None:

@@ -37,7 +37,12 @@ _LOCK_CHECK_INTERVAL_S = 10.0
 
 @dataclass(frozen=True)
 class WindowInfo:
-    """A visible top-level window. `rect` is in virtual-screen pixels."""
+    """A visible top-level window. `rect` is in virtual-screen pixels.
+
+    `rect` is the window's own content; `frame` adds what the window manager
+    draws around it (title bar, borders), where it says so. The title bar
+    shows the title, so an excluded window is masked by its frame.
+    """
 
     app: str | None
     title: str | None
@@ -45,6 +50,12 @@ class WindowInfo:
     active: bool = False
     process: str | None = None
     url: str | None = None
+    frame: Rect | None = None
+
+    @property
+    def outline(self) -> Rect | None:
+        """Everything of the window on screen: its frame if known, else its rect."""
+        return self.frame or self.rect
 
 
 class DesktopProbe(Protocol):
@@ -186,18 +197,32 @@ class X11Probe:
                 geometry = window.get_geometry()
                 origin = self._root.translate_coords(window, 0, 0)
                 pid = self._property(window, "_NET_WM_PID")
+                rect = Rect(origin.x, origin.y, geometry.width, geometry.height)
                 found.append(
                     WindowInfo(
                         app=wm_class,
                         title=self._text(window),
-                        rect=Rect(origin.x, origin.y, geometry.width, geometry.height),
+                        rect=rect,
                         active=window_id == active,
                         process=_process_name(int(pid[0]) if pid is not None else None),
+                        frame=self._frame(window, rect),
                     )
                 )
             except self._vanished:
                 continue
         return found
+
+    def _frame(self, window: Any, rect: Rect) -> Rect | None:
+        """The rect grown by the decorations the window manager declares (EWMH)."""
+        extents = self._property(window, "_NET_FRAME_EXTENTS")
+        if extents is None or len(extents) != 4:
+            return None
+        left, right, top, bottom = (int(v) for v in extents)
+        if not any((left, right, top, bottom)):
+            return None
+        return Rect(
+            rect.x - left, rect.y - top, rect.width + left + right, rect.height + top + bottom
+        )
 
     def idle_seconds(self) -> float | None:
         if not self._screensaver:

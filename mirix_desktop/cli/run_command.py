@@ -14,43 +14,29 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import logging.handlers
 import os
 import re
 import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 import click
 
-from mirix_desktop.app.daemon_factory import build_daemon, consolidation_provider
 from mirix_desktop.cli.context import AppContext, pass_app
 from mirix_desktop.cli.show_command import hand_over
 from mirix_desktop.errors import KeyUnavailable, NoDisplay
-from mirix_desktop.pipeline.events import EventSink, JsonLinesSink
+from mirix_desktop.logfiles import log_to_file
+
+# The daemon (capture, OCR, the pipeline) is imported only by the daemon: the
+# tray app's process runs this module too and must start without it.
+if TYPE_CHECKING:
+    from mirix_desktop.pipeline.events import EventSink
 
 # A 32-byte key is 64 hex digits; anything much longer is not a key line.
 _KEY_LINE_MAX = 1024
 _X_CONNECT_TIMEOUT_S = 2.0
-
-
-def _log_to_file(app: AppContext) -> None:
-    """The daemon's log beside the store: `status` points there for details."""
-    log_dir = app.paths.data_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = logging.handlers.RotatingFileHandler(
-        log_dir / "daemon.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    mirix = logging.getLogger("mirix")
-    if mirix.getEffectiveLevel() > logging.INFO:
-        mirix.setLevel(logging.INFO)
 
 
 @click.command()
@@ -84,9 +70,12 @@ def run(app: AppContext, no_ui: bool, supervised: bool) -> None:
 def _run_daemon(
     app: AppContext, *, say: Callable[[str], None], events: EventSink | None = None
 ) -> None:
+    from mirix_desktop.app.daemon_factory import build_daemon, consolidation_provider
+
     store = app.store()
     info = store.info()
-    _log_to_file(app)
+    # The daemon's log beside the store: `status` points there for details.
+    log_to_file(app.paths.data_dir, "daemon.log")
     store.embedder.embed(["warm up"])
     say(
         f"Store: {info.path} (SQLCipher {info.cipher_version}, key: {info.key_mode}); "
@@ -144,6 +133,8 @@ def _say_on_stderr(message: str) -> None:
 
 
 def _run_supervised(app: AppContext) -> None:
+    from mirix_desktop.pipeline.events import JsonLinesSink
+
     app.use_key(read_key_line(sys.stdin.buffer))
     channel = _events_channel()
     try:

@@ -12,6 +12,13 @@ mode 0600, no secrets in it):
 
 The sidecar also holds an HMAC of a fixed label under the key, so a wrong
 passphrase is reported before SQLCipher ever touches the store file.
+
+Wrong passphrases are counted in a second sidecar (`<store>.attempts`, 0600,
+the count and the time of the last one): after two, the next passphrase is
+not even checked until a growing wait has passed (`RETRY_DELAYS_S`), and
+starting again does not skip it. This slows down someone guessing at the
+keyboard (the CLI, the unlock window); against a stolen copy of the files,
+scrypt's cost is what counts. A right passphrase clears the count.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +38,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from mirix_desktop.errors import KeyUnavailable, NotAStore, WrongPassphrase
+from mirix_desktop.errors import KeyUnavailable, NotAStore, PassphraseWait, WrongPassphrase
 from mirix_desktop.platform_support import secure_keyring
 
 log = logging.getLogger("mirix.memory.keys")
@@ -42,6 +51,11 @@ _KEY_BYTES = 32
 _SCRYPT_N = 2**15
 _SCRYPT_R = 8
 _SCRYPT_P = 1
+
+# Seconds to wait after the 1st, 2nd, 3rd... consecutive wrong passphrase
+# before the next one is checked. Two typos are free; after that the wait
+# doubles up to half a minute.
+RETRY_DELAYS_S = (0.0, 0.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 
 KeyMode = Literal["keyring", "passphrase"]
 # Asks the user for a passphrase; `confirm` means "new passphrase, ask twice".
@@ -67,6 +81,57 @@ def keyinfo_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".keyinfo")
 
 
+def attempts_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + ".attempts")
+
+
+def retry_delay(failures: int) -> float:
+    """The wait after `failures` consecutive wrong passphrases."""
+    if failures <= 0:
+        return 0.0
+    return RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S)) - 1]
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """Consecutive wrong passphrases for a store; the last one's time (Unix seconds)."""
+
+    failures: int = 0
+    last_failure_at: float = 0.0
+
+    def wait_s(self, now: float) -> float:
+        """Seconds before the next passphrase may be checked."""
+        delay = retry_delay(self.failures)
+        # A clock set back makes the wait no longer than the rule.
+        return max(0.0, min(delay, self.last_failure_at + delay - now))
+
+
+def read_attempts(store_path: Path) -> Attempts:
+    """The wrong passphrases recorded for a store (none when nothing readable is recorded)."""
+    try:
+        data = json.loads(attempts_path(store_path).read_text(encoding="utf-8"))
+        return Attempts(int(data["failures"]), float(data["last_failure_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return Attempts()
+
+
+def _record_failure(store_path: Path, now: float) -> None:
+    path = attempts_path(store_path)
+    failures = read_attempts(store_path).failures + 1
+    try:
+        _write_json(path, {"failures": failures, "last_failure_at": now})
+    except OSError as exc:
+        log.warning("cannot record the wrong passphrase in %s: %s", path, exc)
+
+
+def _clear_attempts(store_path: Path) -> None:
+    path = attempts_path(store_path)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("cannot clear %s: %s", path, exc)
+
+
 def _check_value(key: bytes) -> str:
     return hmac.new(key, _CHECK_LABEL, hashlib.sha256).hexdigest()
 
@@ -78,8 +143,8 @@ def derive_key(
     return Scrypt(salt=salt, length=_KEY_BYTES, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
 
 
-def _write_keyinfo(path: Path, info: dict[str, Any], *, new: bool = False) -> None:
-    """Writes the key info atomically; with `new`, FileExistsError if another process won.
+def _write_json(path: Path, info: dict[str, Any], *, new: bool = False) -> None:
+    """Writes a sidecar atomically, 0600; with `new`, FileExistsError if another process won.
 
     Two processes may create the same store at once (the daemon and a first
     search): only one key may be recorded, so creation links the finished
@@ -129,8 +194,14 @@ def _ask_passphrase(source: KeySource, store_path: Path, *, new: bool) -> str:
     )
 
 
-def unlock_key(store_path: Path, source: KeySource) -> bytes:
-    """Returns the key of an existing store, verified against its key info."""
+def unlock_key(
+    store_path: Path, source: KeySource, *, clock: Callable[[], float] = time.time
+) -> bytes:
+    """Returns the key of an existing store, verified against its key info.
+
+    A passphrase is not checked while the wait after wrong ones lasts
+    (`PassphraseWait`, saying how long); `clock` is the wall clock (Unix time).
+    """
     info = _read_keyinfo(keyinfo_path(store_path), store_path)
     if source.key is not None:
         if not hmac.compare_digest(_check_value(source.key), info["check"]):
@@ -138,10 +209,20 @@ def unlock_key(store_path: Path, source: KeySource) -> bytes:
         return source.key
     if info["mode"] == "passphrase":
         kdf = info["kdf"]
+        wait = read_attempts(store_path).wait_s(clock())
+        if wait > 0:
+            raise PassphraseWait(
+                store_path,
+                f"too many wrong passphrases: try again in {math.ceil(wait)} s "
+                "(the store is unchanged)",
+                wait,
+            )
         passphrase = _ask_passphrase(source, store_path, new=False)
         key = derive_key(passphrase, bytes.fromhex(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
         if not hmac.compare_digest(_check_value(key), info["check"]):
+            _record_failure(store_path, clock())
             raise WrongPassphrase(store_path, "the passphrase is wrong (the store is unchanged)")
+        _clear_attempts(store_path)
         return key
     backend = secure_keyring()
     if backend is None:
@@ -192,12 +273,14 @@ def create_key(store_path: Path, source: KeySource) -> tuple[bytes, KeyMode]:
         mode = "passphrase"
     info["check"] = _check_value(key)
     try:
-        _write_keyinfo(keyinfo_path(store_path), info, new=True)
+        _write_json(keyinfo_path(store_path), info, new=True)
     except FileExistsError:
         # Another process created the store meanwhile: use its key.
         if mode == "keyring" and backend is not None:
             backend.delete_password(KEYRING_SERVICE, info["keyring_user"])
         return unlock_key(store_path, source), recorded_mode(store_path)
+    # Wrong tries recorded for a store that was deleted are not this one's.
+    _clear_attempts(store_path)
     return key, mode
 
 

@@ -325,15 +325,18 @@ class MemoryStore:
             ).fetchall()
         return [MemoryRecord.from_row(row) for row in rows]
 
-    def latest_in_thread(self, thread: str, memory_type: MemoryType) -> MemoryRecord | None:
-        """The newest memory of `memory_type` in `thread` (a document's current chunk)."""
+    def recent_in_thread(
+        self, thread: str, memory_type: MemoryType, limit: int
+    ) -> list[MemoryRecord]:
+        """The newest `limit` memories of `memory_type` in `thread`, oldest first
+        (a document's last chunks)."""
         with self.read() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 f"SELECT {RECORD_COLUMNS} FROM memories WHERE thread = ? AND type = ? "
-                "ORDER BY id DESC LIMIT 1",
-                (thread, memory_type.value),
-            ).fetchone()
-        return None if row is None else MemoryRecord.from_row(row)
+                "ORDER BY id DESC LIMIT ?",
+                (thread, memory_type.value, limit),
+            ).fetchall()
+        return [MemoryRecord.from_row(row) for row in reversed(rows)]
 
     def list(
         self, types: Sequence[MemoryType] = (), limit: int = 50, offset: int = 0
@@ -352,6 +355,12 @@ class MemoryStore:
     def count(self) -> int:
         with self.read() as conn:
             return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+
+    def integrity_check(self) -> str:
+        """SQLite's `PRAGMA integrity_check` of the whole file: "ok", or the problems found."""
+        with self.read() as conn:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(str(row[0]) for row in rows)
 
     def info(self) -> StoreInfo:
         info = keys.keyinfo_path(self.path)

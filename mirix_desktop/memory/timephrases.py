@@ -257,17 +257,26 @@ def parse_time_phrases(query: str, now: datetime | None = None) -> ParsedQuery:
     now = now or datetime.now().astimezone()
     if now.tzinfo is None:
         now = now.astimezone()
-    lowered = query.lower()
+    # Lowered letter by letter, so that offsets in it are offsets in `query`:
+    # "İ".lower() is two characters.
+    lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in query)
     for pattern, resolve in _RULES:
         match = pattern.search(lowered)
         if not match:
             continue
-        span = resolve(match, now)
+        try:
+            span = resolve(match, now)
+        except (OverflowError, ValueError):
+            # A span no calendar holds ("in the last 10^12 days", "in March 0000").
+            continue
         if span is None:
             continue
         rest = (query[: match.start()] + " " + query[match.end() :]).strip()
         rest = re.sub(r"\s{2,}", " ", rest).strip(" ,")
         since, until = span
         phrase = _LEAD_WORD.sub("", query[match.start() : match.end()].strip())
-        return ParsedQuery(rest, TimeRange(since, min(until, now), phrase))
+        # Nothing is stored after now; a span wholly in the future stays as it is.
+        return ParsedQuery(
+            rest, TimeRange(since, min(until, now) if since <= now else until, phrase)
+        )
     return ParsedQuery(query, None)

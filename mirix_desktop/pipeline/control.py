@@ -162,7 +162,7 @@ class DaemonLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        handle = _open_private(self.path)
         try:
             _lock(handle)
         except OSError as exc:
@@ -193,7 +193,7 @@ class DaemonLock:
 
     def _free(self) -> bool:
         try:
-            with open(self.path, "a+", encoding="utf-8") as handle:
+            with _open_private(self.path) as handle:
                 _lock(handle)
                 _unlock(handle)
         except OSError:
@@ -205,6 +205,18 @@ class DaemonLock:
             _unlock(self._handle)
             self._handle.close()
             self._handle = None
+
+
+def _open_private(path: Path) -> IO[str]:
+    """The lock file for reading and writing, created 0600 (and narrowed if it was wider)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if sys.platform != "win32":  # pragma: no branch
+            os.fchmod(fd, 0o600)
+        return open(fd, "r+", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 if sys.platform == "win32":  # pragma: no cover - Windows only

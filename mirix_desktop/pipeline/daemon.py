@@ -57,6 +57,9 @@ _OCR_RETRY_S = 30.0
 _STORE_RETRY_S = 5.0
 _IDLE_CHECK_S = 15.0
 _IDLE_REST_S = 300.0  # nothing to do, budget spent, or the model failed
+# With its own queue empty, the OCR worker looks this often for the jobs of an
+# `ingest` that died (killed, Ctrl-C) and takes them over.
+ORPHAN_CHECK_S = 30.0
 # "frame" and "queue" events: at most one of each this often.
 _PROGRESS_EVENT_EVERY_S = 0.5
 
@@ -111,15 +114,13 @@ class Daemon:
         self._reported_frames: tuple[int, int] | None = None
         self._reported_queue: int | None = None
         self._frame_event_at = self._queue_event_at = float("-inf")
+        self._orphans_checked_at = float("-inf")
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
         self.lock.acquire()
         now = self._clock()
-        with self.store.transaction() as conn:
-            adopted = JobQueue.adopt_orphans(conn, psutil.pid_exists)
-        if adopted:
-            log.info("took over %d queued jobs of an interrupted ingest", adopted)
+        self._adopt_orphans()
         self._today = local_midnight(now)
         with self.store.read() as conn:
             today = frames.count_frames(conn, since=self._today)
@@ -412,6 +413,8 @@ class Daemon:
         """Processes one job; returns how long to wait before the next attempt."""
         try:
             result = self.pipeline.process_next()
+            if result is None and time.monotonic() - self._orphans_checked_at >= ORPHAN_CHECK_S:
+                self._adopt_orphans()
         except OcrUnavailable as exc:
             with self._status_lock:
                 self.status.ocr_engine = None
@@ -438,6 +441,15 @@ class Daemon:
             with self._status_lock:
                 self.status.failed_jobs = failed
         return 0.0
+
+    def _adopt_orphans(self) -> None:
+        """Takes over the queued jobs of `ingest` runs that died, so they are done."""
+        self._orphans_checked_at = time.monotonic()
+        with self.store.transaction() as conn:
+            adopted = JobQueue.adopt_orphans(conn, psutil.pid_exists)
+        if adopted:
+            log.info("took over %d queued jobs of an interrupted ingest", adopted)
+            self.pipeline.work_ready.set()
 
     # -- the idle worker ---------------------------------------------------------------------
     def _idle_loop(self) -> None:

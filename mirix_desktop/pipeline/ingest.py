@@ -8,12 +8,15 @@ enormous file is rejected with the reason, and the other images go on.
 
 from __future__ import annotations
 
+import logging
+import os
+import struct
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mirix_desktop.capture.changes import pixels_from_image
 from mirix_desktop.capture.screen import MonitorShot, ScreenGrabber
@@ -28,7 +31,13 @@ from mirix_desktop.pipeline.processor import Processed
 # decompression bomb is refused before it is decoded.
 MAX_SIDE = 16384
 MAX_PIXELS = 40_000_000
+# The formats screenshots come in. Pillow reads thirty more, whose decoders
+# see little use and little fuzzing; its EPS reader would run Ghostscript on a
+# PostScript file named .png.
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "PPM")
 INGEST_MONITOR = 0
+
+log = logging.getLogger("mirix.pipeline.ingest")
 
 
 @dataclass
@@ -44,38 +53,74 @@ class Outcome:
     text: list[str] = field(default_factory=list)
 
 
+def display_path(path: Path) -> str:
+    """`path` as text that can be printed and stored: a name that is not UTF-8
+    (its bytes become U+FFFD) or holds control characters (a newline, an
+    escape sequence for the terminal) is shown with those replaced."""
+    text = os.fsencode(path).decode("utf-8", "replace")
+    return "".join(char if char.isprintable() else "\ufffd" for char in text)
+
+
 def load_image(path: Path) -> Image.Image:
-    """The image as RGB, or BadImage saying why it cannot be used."""
+    """The image as RGB and upright, or BadImage saying why it cannot be used."""
+    shown = display_path(path)
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:
-        raise BadImage(f"{path}: no such file") from exc
+        raise BadImage(f"{shown}: no such file") from exc
     except OSError as exc:
-        raise BadImage(f"{path}: cannot read it ({exc.strerror})") from exc
+        raise BadImage(f"{shown}: cannot read it ({exc.strerror})") from exc
     if not path.is_file():
-        raise BadImage(f"{path}: not a file")
+        raise BadImage(f"{shown}: not a file")
     if size == 0:
-        raise BadImage(f"{path}: the file is empty (0 bytes)")
+        raise BadImage(f"{shown}: the file is empty (0 bytes)")
     try:
-        with warnings.catch_warnings():
+        # Decoders warn about damage they read past (corrupt EXIF, a short
+        # frame): the picture is used or refused, and the warning is noise.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path, formats=FORMATS) as image:
                 width, height = image.size
                 if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
                     raise BadImage(
-                        f"{path}: the image is too large ({width}x{height}); at most "
+                        f"{shown}: the image is too large ({width}x{height}); at most "
                         f"{MAX_SIDE} pixels a side and {MAX_PIXELS // 1_000_000} megapixels"
                     )
                 if width == 0 or height == 0:
-                    raise BadImage(f"{path}: the image has no pixels ({width}x{height})")
+                    raise BadImage(f"{shown}: the image has no pixels ({width}x{height})")
                 image.load()
-                return image.convert("RGB")
+                _turn_upright(image, shown)
+                return _rgb(image)
     except UnidentifiedImageError as exc:
-        raise BadImage(f"{path}: not an image format that can be read") from exc
+        raise BadImage(
+            f"{shown}: not an image format that can be read ({', '.join(FORMATS)})"
+        ) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage(f"{path}: the image is too large to decode safely ({exc})") from exc
+        raise BadImage(f"{shown}: the image is too large to decode safely ({exc})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise BadImage(f"{path}: the image is corrupt or truncated ({exc})") from exc
+        raise BadImage(f"{shown}: the image is corrupt or truncated ({exc})") from exc
+    finally:
+        for warning in caught:
+            log.debug("%s: %s", shown, warning.message)
+
+
+def _turn_upright(image: Image.Image, shown: str) -> None:
+    """Turns the picture as its EXIF orientation says (a phone's photo of a
+    screen); EXIF that cannot be read leaves it as it is: the pixels are fine."""
+    try:
+        ImageOps.exif_transpose(image, in_place=True)
+    except (SyntaxError, ValueError, OSError, struct.error) as exc:
+        log.debug("%s: unreadable EXIF, not turned (%s)", shown, exc)
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    """RGB, with transparent parts white: dark text on a transparent ground
+    (a window cut out of its shadow) would otherwise turn black on black."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        ground = Image.new("RGBA", image.size, "white")
+        return Image.alpha_composite(ground, image.convert("RGBA")).convert("RGB")
+    return image.convert("RGB")
 
 
 def _summary(source: str, processed: list[Processed]) -> Outcome:
@@ -93,6 +138,20 @@ def _summary(source: str, processed: list[Processed]) -> Outcome:
     )
 
 
+def _modified(path: Path) -> datetime:
+    """When the file was last written: when the picture was on screen, by default."""
+    try:
+        return from_ms(int(path.stat().st_mtime * 1000))
+    except OSError as exc:
+        raise BadImage(f"{display_path(path)}: cannot read it ({exc.strerror})") from exc
+    except (ValueError, OverflowError) as exc:
+        # Some file systems hold times past the year 9999, which no date can.
+        raise BadImage(
+            f"{display_path(path)}: its modification time is not a date ({exc}); "
+            "give the time it was on screen with --at"
+        ) from exc
+
+
 def ingest_image(
     pipeline: Pipeline,
     path: Path,
@@ -103,16 +162,17 @@ def ingest_image(
     at: datetime | None,
 ) -> Outcome:
     """Sends one image through the pipeline as if it had been on screen."""
-    source = str(path)
+    source = display_path(path)
     try:
         image = load_image(path)
+        when = at or _modified(path)
     except BadImage as exc:
         return Outcome(source, ok=False, reason=exc.message)
-    window = WindowInfo(app=app, title=title or path.name, rect=None, active=True, url=url)
+    name = display_path(Path(path.name))
+    window = WindowInfo(app=app, title=title or name, rect=None, active=True, url=url)
     exclusion = pipeline.active_exclusion(window)
     if exclusion is not None:
         return Outcome(source, ok=False, reason=f"excluded by a privacy rule: {exclusion.reason}")
-    when = at or from_ms(int(path.stat().st_mtime * 1000))
     pixels = pixels_from_image(image)
     shot_rect = Rect(0, 0, image.width, image.height)
     result = pipeline.submit(

@@ -8,10 +8,12 @@ Two kinds of job, processed strictly in order:
 
 A job is written in the same transaction as its frame row and deleted in the
 same transaction as the rows its OCR produced, so a crash at any point
-either redoes a job or finds it done, never half. A job that keeps failing is
-kept, marked failed, after `capture_jobs.MAX_ATTEMPTS`: its error is shown
-by `status`. The rows are `memory/capture_jobs.py`'s; this module gives them
-their meaning.
+either redoes a job or finds it done, never half. Every failure of a job
+of its own (OCR failed on it, or a bug it triggers; not a locked store) is
+an attempt; after `capture_jobs.MAX_ATTEMPTS` it is given up: kept, marked
+failed, its pixels dropped, its error shown by `status`, and the queue goes
+on. The rows are `memory/capture_jobs.py`'s; this module gives them their
+meaning.
 """
 
 from __future__ import annotations

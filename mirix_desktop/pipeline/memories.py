@@ -14,6 +14,14 @@ title switch, capture stopping (idle, pause, lock, an excluded window) or a
 gap longer than `episode_gap_s`. Without a language model the summary is the
 window title plus the episode's most telling lines. An open episode is
 written every minute, so a crash loses at most that.
+
+Transactions. The builder's state (lines seen, chunks, the open episode)
+must match what is stored. `frame`, `activity` and `close_episode` change it
+tentatively; the caller writes their updates, then calls `commit` with the
+new ids, or `rollback` when the write failed (store locked, disk full), so a
+retry makes the same updates again and nothing is lost or written twice. A
+memory the person deleted while it was being filled is `forget`-ten: its
+lines are not written again, and what comes next starts a new memory.
 """
 
 from __future__ import annotations
@@ -21,8 +29,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeAlias
 
@@ -39,13 +47,17 @@ from mirix_desktop.privacy.exclusions import PrivacyFilter
 
 log = logging.getLogger("mirix.pipeline.memories")
 
-# Reads a document's latest chunk back (after a restart or an eviction):
-# (thread) -> (memory id, the chunk) or None.
-DocumentReader: TypeAlias = Callable[[str], tuple[int, ResourceMemory] | None]
+# Reads a document back (after a restart or an eviction): (thread) -> (its
+# latest chunk's memory id, that chunk, the lines of the chunks before it) or None.
+DocumentReader: TypeAlias = Callable[[str], tuple[int, ResourceMemory, list[str]] | None]
 
 CHUNK_CHARS = 1500
 # Documents kept in memory; an evicted one is reloaded from the store.
 _OPEN_DOCUMENTS = 64
+# Chunks a reloaded document remembers as seen: after a restart the screen is
+# read whole, and a full editor or terminal shows more than one chunk of text,
+# whose lines must not be appended again.
+_RELOADED_CHUNKS = 20
 _SEEN_PER_DOCUMENT = 20_000
 _SAME_DOCUMENT_SHARE = 0.6
 _EPISODE_WRITE_EVERY = timedelta(seconds=60)
@@ -161,6 +173,9 @@ class _Episode:
     last_at: datetime
     memory_id: int | None = None
     written_at: datetime | None = None
+    # How many lines and frames the last write held.
+    written_lines: int = 0
+    written_frames: int = 0
     lines: list[OcrLine] = field(default_factory=list)
     line_keys: set[str] = field(default_factory=set)
     frames: list[int] = field(default_factory=list)
@@ -190,8 +205,27 @@ class _Episode:
 
 
 @dataclass
+class _SavedDocument:
+    """A document as it was before uncommitted changes; `added`: keys added to its `seen`."""
+
+    document: _Document
+    copy: _Document
+    added: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Checkpoint:
+    """The builder's state as last committed, kept while newer changes wait for their write."""
+
+    documents: OrderedDict[str, _Document]
+    aliases: OrderedDict[str, str]
+    episode: _Episode | None
+    touched: dict[int, _SavedDocument] = field(default_factory=dict)
+
+
+@dataclass
 class MemoryUpdate:
-    """A memory to insert (memory_id None) or replace; `apply_ids` learns new ids."""
+    """A memory to insert (memory_id None) or replace; `commit` learns new ids."""
 
     memory_id: int | None
     memory: MemoryFields
@@ -199,7 +233,8 @@ class MemoryUpdate:
 
 
 class MemoryBuilder:
-    """Turns frames' lines into resource and episode updates; the caller writes them."""
+    """Turns frames' lines into resource and episode updates; the caller writes them,
+    then calls `commit` (or `rollback` if the write failed)."""
 
     def __init__(
         self, privacy: PrivacyFilter, episode_gap_s: float, store_reader: DocumentReader
@@ -211,6 +246,90 @@ class MemoryBuilder:
         self._documents: OrderedDict[str, _Document] = OrderedDict()
         self._aliases: OrderedDict[str, str] = OrderedDict()
         self.episode: _Episode | None = None
+        # The committed state, while changes wait for their write.
+        self._saved: _Checkpoint | None = None
+
+    # -- transactions ----------------------------------------------------------------
+    def _checkpoint(self) -> _Checkpoint:
+        """Saves the committed state before the first change that is not written yet."""
+        if self._saved is None:
+            episode = self.episode
+            if episode is not None:
+                episode = replace(
+                    episode,
+                    lines=list(episode.lines),
+                    line_keys=set(episode.line_keys),
+                    frames=list(episode.frames),
+                )
+            self._saved = _Checkpoint(
+                OrderedDict(self._documents), OrderedDict(self._aliases), episode
+            )
+        return self._saved
+
+    def _touch(self, doc: _Document) -> _SavedDocument:
+        """Saves a document before it changes (its `seen` set is shared: keys are noted)."""
+        touched = self._checkpoint().touched
+        saved = touched.get(id(doc))
+        if saved is None:
+            saved = touched[id(doc)] = _SavedDocument(
+                doc, replace(doc, chunk_lines=list(doc.chunk_lines))
+            )
+        return saved
+
+    def commit(self, updates: list[MemoryUpdate], ids: list[int]) -> None:
+        """The updates are stored (`ids`, in order): the changes that made them stand.
+
+        A newly inserted memory's id is learnt so the next write updates it.
+        """
+        self._saved = None
+        for update, memory_id in zip(updates, ids, strict=True):
+            owner = update.owner
+            if update.memory_id is not None:
+                continue
+            if isinstance(owner, _Document):
+                # Only the chunk still being filled is updated again.
+                if update.memory.type_fields().get("content") == "\n".join(owner.chunk_lines):
+                    owner.chunk_id = memory_id
+            else:
+                owner.memory_id = memory_id
+
+    def rollback(self) -> None:
+        """The updates were not stored: back to the state of the last commit."""
+        saved, self._saved = self._saved, None
+        if saved is None:
+            return
+        for entry in saved.touched.values():
+            # The copy shares the set the document had: take out what was added since.
+            entry.copy.seen.difference_update(entry.added)
+            entry.document.__dict__.update(vars(entry.copy))
+        self._documents, self._aliases = saved.documents, saved.aliases
+        self.episode = saved.episode
+
+    def forget(self, memory_ids: Collection[int]) -> None:
+        """These memories were deleted while being filled (call after `rollback`).
+
+        Their lines are not written again (the person deleted them; they stay
+        seen), and what comes next starts a new memory.
+        """
+        assert self._saved is None, "forget() needs the committed state: rollback() first"
+        for doc in self._documents.values():
+            if doc.chunk_id is not None and doc.chunk_id in memory_ids:
+                doc.chunk_id, doc.chunk_lines, doc.chunk_first_seen = None, [], None
+        episode = self.episode
+        if episode is not None and episode.memory_id in memory_ids:
+            # What it saw since its last write goes on, in a new memory.
+            self.episode = replace(
+                episode,
+                started_at=episode.written_at or episode.started_at,
+                memory_id=None,
+                written_at=None,
+                written_lines=0,
+                written_frames=0,
+                lines=episode.lines[episode.written_lines :],
+                frames=episode.frames[episode.written_frames :],
+                line_keys=set(episode.line_keys),
+                changed=True,
+            )
 
     # -- documents ----------------------------------------------------------------
     def _thread(self, window: WindowInfo, url: str | None) -> str:
@@ -261,7 +380,7 @@ class MemoryBuilder:
         found = self._reader(thread)
         if found is None:
             return None
-        memory_id, record = found
+        memory_id, record, earlier = found
         content: str = record.content
         chunk_lines = content.splitlines()
         return _Document(
@@ -275,16 +394,19 @@ class MemoryBuilder:
             chunk_id=memory_id,
             chunk_first_seen=record.first_seen,
             chunk_lines=chunk_lines,
-            seen={line_key(text) for text in chunk_lines},
+            seen={line_key(text) for text in [*earlier, *chunk_lines]},
         )
 
     def _add_lines(self, doc: _Document, lines: list[OcrLine], at: datetime) -> list[MemoryUpdate]:
         updates: list[MemoryUpdate] = []
+        saved = self._touch(doc)
         fresh = []
         for line in lines:
             key = line_key(line.text)
             if not key or key in doc.seen:
                 continue
+            if doc.seen is saved.copy.seen:
+                saved.added.append(key)
             doc.seen.add(key)
             fresh.append(line.text)
         if len(doc.seen) > _SEEN_PER_DOCUMENT:
@@ -318,6 +440,7 @@ class MemoryBuilder:
         monitor_size: tuple[int, int],
     ) -> list[MemoryUpdate]:
         """Updates for one processed frame: `lines` is all its text, `new_lines` what OCR read."""
+        self._checkpoint()
         updates: list[MemoryUpdate] = []
         by_window = _attribute(windows, lines, monitor_size)
         fresh_keys = {id(line) for line in new_lines}
@@ -344,11 +467,13 @@ class MemoryBuilder:
 
     def activity(self, state: str, window: WindowInfo | None, at: datetime) -> list[MemoryUpdate]:
         """The capture loop's word on what happens: a switch, a stop, or still the same."""
+        self._checkpoint()
         if state != "active" or window is None:
             return self.close_episode(at)
         return self._episode_frame(window, window.url, [], at, None)
 
     def close_episode(self, at: datetime | None = None) -> list[MemoryUpdate]:
+        self._checkpoint()
         episode = self.episode
         self.episode = None
         if episode is None:
@@ -399,22 +524,9 @@ class MemoryBuilder:
         if episode.changed and due and episode.lines:
             episode.changed = False
             episode.written_at = at
+            episode.written_lines, episode.written_frames = len(episode.lines), len(episode.frames)
             updates.append(MemoryUpdate(episode.memory_id, episode.memory(), episode))
         return updates
-
-    @staticmethod
-    def apply_ids(updates: list[MemoryUpdate], ids: list[int]) -> None:
-        """Remembers the ids of newly inserted memories so the next write updates them."""
-        for update, memory_id in zip(updates, ids, strict=True):
-            owner = update.owner
-            if update.memory_id is not None:
-                continue
-            if isinstance(owner, _Document):
-                # Only the chunk still being filled is updated again.
-                if update.memory.type_fields().get("content") == "\n".join(owner.chunk_lines):
-                    owner.chunk_id = memory_id
-            else:
-                owner.memory_id = memory_id
 
 
 def _attribute(
@@ -441,14 +553,18 @@ def _attribute(
 
 
 def resource_reader(store: MemoryStore) -> DocumentReader:
-    """A reader for `MemoryBuilder`: a document's newest chunk from the store."""
+    """A reader for `MemoryBuilder`: a document's newest chunks from the store."""
 
-    def read(thread: str) -> tuple[int, ResourceMemory] | None:
-        record = store.latest_in_thread(thread, MemoryType.RESOURCE)
-        if record is None:
+    def read(thread: str) -> tuple[int, ResourceMemory, list[str]] | None:
+        records = store.recent_in_thread(thread, MemoryType.RESOURCE, _RELOADED_CHUNKS)
+        if not records:
             return None
-        model = record.model()
-        assert isinstance(model, ResourceMemory)
-        return record.id, model
+        chunks = []
+        for record in records:
+            chunk = record.model()
+            assert isinstance(chunk, ResourceMemory)
+            chunks.append(chunk)
+        earlier = [line for chunk in chunks[:-1] for line in chunk.content.splitlines()]
+        return records[-1].id, chunks[-1], earlier
 
     return read

@@ -11,6 +11,15 @@ For a frame job:
    episode memories, and the job's deletion.
 States (the full text of a recent picture per monitor) live in memory only:
 after a restart the first frame is read whole, and nothing stored is lost.
+
+A write that fails leaves the job queued and nothing changed, in the store
+or in memory (the memory builder's state and the states are kept only once
+the transaction commits), so the job is simply done again. A job that fails
+for a reason of its own (OCR failed on it, or a bug it triggers) counts an
+attempt each time and is given up after `capture_jobs.MAX_ATTEMPTS`, so the
+queue goes on. A failure of the whole environment (the store locked or the
+disk full, no OCR engine, no embedding model) is no job's fault: it is
+raised to the daemon, which reports it and retries later.
 """
 
 from __future__ import annotations
@@ -24,7 +33,13 @@ from datetime import datetime
 
 import numpy as np
 
-from mirix_desktop.errors import OcrFailed
+from mirix_desktop.errors import (
+    EmbedderUnavailable,
+    MemoryNotFound,
+    OcrFailed,
+    OcrUnavailable,
+    StoreError,
+)
 from mirix_desktop.geometry import Rect
 from mirix_desktop.memory import frames
 from mirix_desktop.memory.store import MemoryStore
@@ -37,6 +52,10 @@ from mirix_desktop.privacy.redaction import Redactor
 log = logging.getLogger("mirix.pipeline.processor")
 
 _STATES = 32
+# Failures of the environment, not of one job: not counted as the job's attempts.
+_ENVIRONMENT_ERRORS = (StoreError, OcrUnavailable, EmbedderUnavailable)
+# Writes tried again when memories being filled were deleted meanwhile.
+_REWRITES = 3
 
 
 @dataclass(frozen=True)
@@ -186,19 +205,28 @@ class JobProcessor:
             if isinstance(queued.job, ActivityJob):
                 return self._activity(queued, queued.job)
             return self._frame(queued, queued.job)
+        except _ENVIRONMENT_ERRORS:
+            raise
         except OcrFailed as exc:
-            return self._failed(queued, exc.message)
+            return self._failed(queued, f"OCR failed: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - logged with its traceback by _failed
+            # A bug this job triggers must not stall the queue.
+            return self._failed(queued, f"internal error ({type(exc).__name__}); see the log", exc)
 
-    def _failed(self, queued: QueuedJob, error: str) -> Processed:
+    def _failed(self, queued: QueuedJob, error: str, bug: Exception | None = None) -> Processed:
+        """Counts a failed attempt; the job is given up after MAX_ATTEMPTS."""
         with self.store.transaction() as conn:
             gave_up = JobQueue.fail(conn, queued.id, error)
-        self.last_error = f"OCR failed: {error}" + (" (gave up on that frame)" if gave_up else "")
-        log.warning("job %d: %s", queued.id, self.last_error)
-        return Processed(queued.id, "frame", error=self.last_error)
+        kind = "activity" if isinstance(queued.job, ActivityJob) else "frame"
+        self.last_error = error + (f" (gave up on that {kind})" if gave_up else "")
+        level = logging.WARNING if bug is None else logging.ERROR
+        log.log(level, "job %d: %s", queued.id, self.last_error, exc_info=bug)
+        return Processed(queued.id, kind, error=self.last_error)
 
     def _activity(self, queued: QueuedJob, job: ActivityJob) -> Processed:
-        updates = self.builder.activity(job.state, job.window, job.at)
-        written = self._write(queued.id, updates)
+        written = self._commit(
+            lambda: self.builder.activity(job.state, job.window, job.at), queued.id
+        )
         return Processed(queued.id, "activity", memories=written)
 
     def _recognize(self, job: FrameJob) -> tuple[list[OcrLine], int, int]:
@@ -221,27 +249,34 @@ class JobProcessor:
         regions = [crop.rect for crop in job.crops]
         raw, reads, reused = self._recognize(job)
         carried = carry_forward(base or [], [(m.rect, m.dy) for m in job.moves], regions, raw)
-        texts, _count = self.redactor.redact_lines([line.text for line in raw])
+        texts, _count = self.redactor.redact_lines(
+            [line.text for line in raw], [(line.x, line.y, line.width, line.height) for line in raw]
+        )
         new_lines = [
             OcrLine(text, line.x, line.y, line.width, line.height, line.confidence)
             for line, text in zip(raw, texts, strict=True)
         ]
         lines = sorted(carried + new_lines, key=lambda line: (line.y, line.x))
+        # The windows' titles were redacted before the job was written.
+        written = self._commit(
+            lambda: self.builder.frame(
+                job.windows,
+                lines,
+                new_lines,
+                job.captured_at,
+                job.frame_id,
+                (job.monitor_rect.width, job.monitor_rect.height),
+            ),
+            queued.id,
+            job.frame_id,
+            new_lines,
+        )
+        # Stored: this picture is the base of the next (a retry still finds its own base).
         self._states[job.state_id] = lines
         if job.replaces is not None:
             self._states.pop(job.replaces, None)
         while len(self._states) > _STATES:
             self._states.popitem(last=False)
-        # The windows' titles were redacted before the job was written.
-        updates = self.builder.frame(
-            job.windows,
-            lines,
-            new_lines,
-            job.captured_at,
-            job.frame_id,
-            (job.monitor_rect.width, job.monitor_rect.height),
-        )
-        written = self._write(queued.id, updates, job.frame_id, new_lines)
         return Processed(
             queued.id,
             "frame",
@@ -253,13 +288,50 @@ class JobProcessor:
             memories=written,
         )
 
-    def _write(
+    def _commit(
         self,
-        job_id: int,
-        updates: list[MemoryUpdate],
+        build: Callable[[], list[MemoryUpdate]],
+        job_id: int | None = None,
         frame_id: int | None = None,
         new_lines: list[OcrLine] | None = None,
     ) -> int:
+        """Builds memory updates and writes them, with the job's lines and its
+        deletion, in one transaction; returns the memories written.
+
+        The builder's changes stand only once the transaction commits: on any
+        failure they are rolled back, so doing the job again loses nothing. A
+        memory deleted meanwhile is forgotten and the updates built again.
+        """
+        rewrites = 0
+        try:
+            while True:
+                updates = build()
+                try:
+                    ids = self._write(updates, job_id, frame_id, new_lines)
+                except MemoryNotFound:
+                    gone = self._deleted(updates)
+                    if not gone or rewrites == _REWRITES:
+                        raise
+                    rewrites += 1
+                    log.info("%d memories deleted while being filled: new ones start", len(gone))
+                    self.builder.rollback()
+                    self.builder.forget(gone)
+                    continue
+                self.builder.commit(updates, ids)
+                return len(ids)
+        except BaseException:
+            self.builder.rollback()
+            raise
+
+    def _write(
+        self,
+        updates: list[MemoryUpdate],
+        job_id: int | None,
+        frame_id: int | None,
+        new_lines: list[OcrLine] | None,
+    ) -> list[int]:
+        if not updates and job_id is None:
+            return []
         prepared = self.store.prepare([u.memory for u in updates]) if updates else []
         with self.store.transaction() as conn:
             if frame_id is not None:
@@ -269,20 +341,18 @@ class JobProcessor:
                 if prepared
                 else []
             )
-            JobQueue.done(conn, job_id)
-        MemoryBuilder.apply_ids(updates, ids)
-        return len(ids)
+            if job_id is not None:
+                JobQueue.done(conn, job_id)
+        return ids
+
+    def _deleted(self, updates: list[MemoryUpdate]) -> set[int]:
+        """The memories these updates replace that are no longer in the store."""
+        wanted = [u.memory_id for u in updates if u.memory_id is not None]
+        return set(wanted) - set(self.store.get_many(wanted))
 
     def flush(self, at: datetime | None = None) -> int:
         """Writes the open episode (at shutdown); returns the memories written."""
-        updates = self.builder.close_episode(at)
-        if not updates:
-            return 0
-        prepared = self.store.prepare([u.memory for u in updates])
-        with self.store.transaction() as conn:
-            ids = self.store.write_prepared(conn, prepared, [u.memory_id for u in updates])
-        MemoryBuilder.apply_ids(updates, ids)
-        return len(ids)
+        return self._commit(lambda: self.builder.close_episode(at))
 
     def close(self) -> None:
         engine = self._engine

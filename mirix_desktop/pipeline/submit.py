@@ -43,6 +43,8 @@ log = logging.getLogger("mirix.pipeline.submit")
 # Share of the screen (in change-detection tiles) that must change before
 # a frame gets a thumbnail of its own rather than the last one's.
 THUMBNAIL_REDRAW_SHARE = 0.02
+# A thumbnail is at most this many of its widths high.
+THUMBNAIL_TALLEST = 4
 
 SubmitState = Literal["unchanged", "queued", "deferred", "skipped"]
 
@@ -69,7 +71,10 @@ def on_monitor(windows: list[WindowInfo], monitor: Rect) -> list[WindowInfo]:
         visible = window.rect.intersection(monitor)
         if visible is None:
             continue
-        shown.append(dataclasses.replace(window, rect=window.rect.moved(-monitor.x, -monitor.y)))
+        frame = window.frame.moved(-monitor.x, -monitor.y) if window.frame else None
+        shown.append(
+            dataclasses.replace(window, rect=window.rect.moved(-monitor.x, -monitor.y), frame=frame)
+        )
     return shown
 
 
@@ -82,10 +87,12 @@ def exclusion_of(privacy: PrivacyFilter, window: WindowInfo) -> Exclusion | None
 
 
 def redacted(redactor: Redactor, window: WindowInfo) -> WindowInfo:
-    """The window with secrets in its title redacted: titles are stored too."""
-    if not window.title:
+    """The window with secrets in its title and URL redacted: both are stored too."""
+    if not window.title and not window.url:
         return window
-    return dataclasses.replace(window, title=redactor.redact(window.title)[0])
+    title = redactor.redact(window.title)[0] if window.title else window.title
+    url = redactor.redact(window.url)[0] if window.url else window.url
+    return dataclasses.replace(window, title=title, url=url)
 
 
 def _gray(pixels: Pixels, rect: Rect) -> bytes:
@@ -103,9 +110,12 @@ def thumbnail(pixels: Pixels, width: int) -> bytes:
     image = Image.frombuffer(
         "RGB", (full_width, height), np.ascontiguousarray(pixels), "raw", "BGRX", 0, 1
     )
-    factor = max(1, full_width // width)
+    # At most THUMBNAIL_TALLEST widths high: scaled to the width alone, a picture
+    # a few pixels wide and thousands high passes the 65500 px JPEG can hold.
+    scale = min(width / full_width, THUMBNAIL_TALLEST * width / height)
+    target = (max(1, round(full_width * scale)), max(1, round(height * scale)))
+    factor = max(1, min(full_width // target[0], height // target[1]))
     small = image.reduce(factor) if factor > 1 else image
-    target = (width, max(1, round(height * width / full_width)))
     if small.size != target:
         small = small.resize(target, Image.Resampling.BILINEAR)
     out = io.BytesIO()
@@ -157,15 +167,17 @@ class FrameSubmitter:
         masked: list[Rect] = []
         above: list[Rect] = []  # windows are top-most first
         for window in windows:
+            # The outline holds the title bar too, which shows the title.
+            outline = window.outline
             if exclusion_of(self.privacy, window) is not None:
-                if window.rect is not None:
+                if outline is not None:
                     # Only the visible part: blacking out the whole rect would
                     # also hide the windows in front of it.
-                    masked.extend(subtract_all([window.rect], above))
+                    masked.extend(subtract_all([outline], above))
             else:
                 kept.append(redacted(self.redactor, window))
-            if window.rect is not None:
-                above.append(window.rect)
+            if outline is not None:
+                above.append(outline)
         return kept, masked
 
     def submit(

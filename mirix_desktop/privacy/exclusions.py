@@ -40,9 +40,11 @@ class PrivacyRule(BaseModel):
         if not self.pattern.strip():
             raise ValueError(f"privacy rule for {self.field!r} has an empty pattern")
         if self.regex:
+            # Python raises more than re.error for some patterns: OverflowError
+            # for a{4294967296}, RecursionError for thousands of nested groups.
             try:
                 re.compile(self.pattern)
-            except re.error as err:
+            except (re.error, OverflowError, RecursionError) as err:
                 raise ValueError(
                     f"privacy rule for {self.field!r}: {self.pattern!r} is not a valid "
                     f"regular expression ({err})"

@@ -1,286 +1,236 @@
 """Secrets inside OCR text, replaced before anything reaches the store.
 
-`Redactor` replaces secrets in OCR lines with `REDACTION_MARKER`: card numbers,
-cloud and API tokens, JWTs, PEM private keys and values on password-labelled
-lines (and e-mail addresses when asked).
+`Redactor` replaces secrets in OCR lines, window titles and URLs with
+`REDACTION_MARKER`. Text arrives as tesseract read it, not as it was typed: a
+key broken into word boxes (`sk-proj -Zq8v…`), `0` for `O`, `l` for `1`,
+`postgres: //app: pw@…`, a key wrapped over two rows or cut into two pieces
+of one row, its prefix lost, most of it dropped as unreadable. Each rule is
+written for the text as read (`secret_spans.py`, `secret_patterns.py`):
+
+- tokens with a known prefix (OpenAI, Anthropic, GitHub, GitLab, Slack,
+  Stripe, Google, AWS, npm, Hugging Face, SendGrid, PyPI, JWTs, base64 DER
+  and OpenSSH key bodies), the prefix matched loosely and the body extended
+  over OCR's word breaks; a prefix alone at a row's end (its body wrapped)
+  goes too;
+- random-looking runs with no prefix and no label (a key whose prefix OCR
+  lost, a wrapped key's tail, `openssl rand` output, a PEM body line):
+  `looks_random` for 16+ letters and digits (at least 40% letters, at most
+  12% separators, a separator-free piece of 10+, randomness — segments per
+  character plus the share of uncommon letter pairs — of at least 0.75);
+  `looks_random_short` for a 10-15 character piece (two capitals, two small
+  letters and a digit, randomness of at least 0.9); `looks_random_alone`
+  for a row of one to three such pieces. Pieces OCR split apart with spaces
+  are joined first. Hexadecimal in one case never counts: git SHAs,
+  digests, UUIDs and container ids fill terminals (`git log`, `docker ps`)
+  and are kept, as are fingerprints after "SHA256:"; a hex secret is caught
+  by its label. The thresholds were set on the runs of 1,500 standard-
+  library modules and real terminal output (see the functions);
+- values behind a label: `*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASS`,
+  `PASSWORD`, `pwd`, `PIN`, `IBAN`, camelCase `apiKey`/`jwtSecret`, after
+  `=`, `:`, `:=`, `=>`, quoted (curly quotes too), YAML, JSON, `export`,
+  `--password VALUE`, a table's `access_token  VALUE`; a label ending a row
+  takes its value from the row below; `export WORD` alone keeps no key
+  piece; code (`token=None`, `password = getpass()`, `self.token`, `key=len`)
+  is left alone;
+- passwords in URLs and DSNs (`scheme://user:PASSWORD@host`, and what is
+  left when OCR dropped the start: `-Breeze-8347@127.0.0.1:3306`), and
+  credentials in a URL's query (`?code=`, `&sig=`, `access_token=`);
+- `Authorization:` header values and `Bearer …` tokens, the value also on
+  the row below;
+- card numbers (issuer prefix, length, Luhn; on a line that says "card" the
+  check digit may be misread) and IBANs (country length and mod 97, through
+  OCR's letter-for-digit swaps; beside a bank word the length suffices);
+- PEM private keys, armour and body, even with the dashes and BEGIN lost;
+- grouped recovery and licence keys (`J0N4M-OKZYD-XWA5O-…`);
+- e-mail addresses when asked.
+
+Lines are read as a screen, not one by one. Given the lines' boxes, the
+pieces of one row (OCR cuts rows at wide gaps, and may sort the second piece
+first) are joined before the rules run. A secret found running to the end
+of a row continues on the row below when that row starts at the margin and
+the row above reaches its column's right edge (a wrapped line): the lower
+row's leading run of non-words goes too, and two halves too short to judge
+alone are judged together. Without boxes, consecutive lines are the rows.
+The result is redacted again until nothing changes, so redacting twice
+finds nothing more.
 
 It errs towards hiding: a false positive costs a few words of one memory, a
 false negative stores a secret in a database the user may back up or sync.
+Measured by `tests/benchmarks/redaction_suite.py`.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Callable, Sequence
-from itertools import accumulate
+from collections.abc import Sequence
+
+from mirix_desktop.privacy.secret_patterns import TOKEN_RUN, extend_token, looks_random, token_like
+from mirix_desktop.privacy.secret_spans import (
+    LABEL_ONLY,
+    TRAILING,
+    LineSecrets,
+    Span,
+    is_secret_value,
+    line_spans,
+    merge,
+)
 
 REDACTION_MARKER = "[REDACTED]"
 
-# Tokens with a recognisable shape, one alternation so each line is scanned
-# once. Group names pick the validation in `_token_repl`.
-_TOKENS = re.compile(
-    r"(?P<slack_webhook>https?://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]+)"
-    r"|(?P<aws_key_id>\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)"
-    r"|(?P<github>\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{40,255})\b)"
-    r"|(?P<stripe>\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b)"
-    r"|(?P<openai>\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})"
-    r"|(?P<slack>\bxox[abprs]-[A-Za-z0-9-]{10,})"
-    r"|(?P<google>\bAIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-]))"
-    r"|(?P<jwt>\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
+# -- PEM private keys ----------------------------------------------------------
+
+_PRIVATE = r"PR[I1l|]VATE\s*KE"
+# OCR turns dashes into em/en dashes, drops them or the word BEGIN, and adds
+# or drops spaces; the words "PRIVATE KEY" in capitals are what matter (in
+# small letters only after dashes: "begin with the private key" is prose).
+_PEM_BEGIN = re.compile(
+    rf"(?:[-—–_~=]{{2,}}\s*B\s?E\s?G\s?[I1l|]\s?N\b|\bBEG[I1l|]N\b)[^-—–]{{0,40}}?{_PRIVATE}"
+    r"|(?i:[-—–]{2,}\s*BEGIN\b[^-—–]{0,40}?PRIVATE\s+KEY)"
 )
-
-# An AWS secret access key is 40 base64 characters with no prefix; alone it is
-# indistinguishable from a hash, so it only counts on a line that says
-# "secret" and only when it has both letter cases (a hex digest never does).
-_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-
-# Runs of digit groups separated by a space (OCR often doubles it) or a dash.
-# A leading "." would make it a decimal fraction, not a card.
-_DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?:(?:[ \t]{1,2}|[ \t]?-[ \t]?)\d+)*(?!\w|\.\d)")
-_DIGITS = re.compile(r"\d+")
-# Issuer prefixes and lengths (ISO/IEC 7812 ranges in use).
-_CARD_SHAPE = re.compile(
-    r"4(?:\d{12}|\d{15}|\d{18})"  # Visa
-    r"|3[47]\d{13}"  # American Express
-    r"|3(?:0[0-5]|[689]\d)\d{11,16}"  # Diners Club
-    r"|(?:5[1-5]\d\d|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720))\d{12}"  # Mastercard
-    r"|(?:35|5[06-9]|6\d)\d{14,17}"  # JCB, Maestro, Discover, UnionPay
+# Armour whose dashes and BEGIN were lost: "RSA PRIVATE KEY-".
+_PEM_ARMOUR = re.compile(
+    r"^[\W_]{0,8}(?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP|SSH2)\s+)?"
+    rf"{_PRIVATE}(?:Y|Y\s*BLOCK)?[\W_]{{0,8}}$"
 )
-
-# OCR turns dashes into em/en dashes and drops or adds spaces, so the armour
-# line is matched loosely; the words BEGIN ... PRIVATE KEY are what matter.
-_PEM_BEGIN = re.compile(r"[-—–]{2,}\s*BEGIN\b[^-—–]{0,40}?PRIVATE\s+KEY", re.IGNORECASE)
-_PEM_END = re.compile(r"[-—–]{2,}\s*END\b[^-—–]{0,40}?PRIVATE\s+KEY", re.IGNORECASE)
-
-# A secret-ish keyword ending a label, then ":" or "=". The label may be an
-# identifier ("DB_PASSWORD", "client_secret", "aws_secret_access_key") but the
-# keyword has to end it: "token_type_ids" or "max_tokens" name no secret.
-_LABELLED = re.compile(
-    r"(?<![A-Za-z0-9])"
-    r"(?P<keyword>password|passwd|passcode|pwd|passphrase|pin|secret|api[ _.-]?key|apikey|token)"
-    r"(?:[_.-](?:access[_.-])?key|[_.-]value|[_.-]code)?"
-    r"(?:[ \t]+(?:access|key|code|number|value|again|confirmation)(?![A-Za-z0-9]))*"
-    r"[ \t]*[\"']?[ \t]*(?::=|=>|:(?!:)|=(?!=))[ \t]*",
-    re.IGNORECASE,
+_PEM_END = re.compile(
+    rf"(?:[-—–_~=]{{2,}}\s*|\b)E?\s?N\s?D\b[^-—–]{{0,40}}?{_PRIVATE}"
+    r"|(?i:[-—–]{2,}\s*END\b[^-—–]{0,40}?PRIVATE\s+KEY)"
 )
-# Values after such a label that hold nothing secret. Screens show a lot of
-# code, where `token=None`, `pwd = os.getcwd()` or `token: str | None = None`
-# would otherwise wipe every line that mentions a token.
-_NOT_A_SECRET = re.compile(
-    r"(?:\[REDACTED\]|[\s*•●·∙◦○])*"  # empty, masked in the UI, or already redacted
-    r"|(?i:none|null|nil|true|false|undefined|required|optional)"
-    r"|[A-Za-z_][\w.]*[(\[].*"  # a call or subscript: getpass(), entry[1], os.environ["PW"]
-    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"  # a reference: self.token, args.password
-    r"|\$\{?\w+\}?|\{\{?[\w. ]*\}?\}|%\w+%|<[\w .-]+>"  # placeholders, env variables
-    r"|(?:str|bytes|int|bool|string|number|SecretStr|Optional|Union)\b.*"  # type annotations
-    r"|.*\s=\s.*"  # an annotation with a default: `token: TokenOpt = None`
-)
-
-_FIRST_WORD = re.compile(r"[A-Za-z_][\w.]*(?=$|[\s,;)\]}`'\"])")
-_NOT_A_LITERAL = frozenset({"none", "null", "nil", "true", "false", "undefined"})
-
-_EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
-)
+_ANY_PRIVATE = re.compile(_PRIVATE)
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = ord(char) - 48
-        if position % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
+def _pem_begin(line: str) -> re.Match[str] | None:
+    """The armour that starts a private key on `line`, if there is one."""
+    if "VATE" not in line.upper():
+        return None  # no PRIVATE, however misread its I
+    match = _PEM_BEGIN.search(line)
+    if match is None:
+        match = _PEM_ARMOUR.match(line)
+        if match is not None and _PEM_END.search(line):
+            return None  # an END whose BEGIN was not seen
+    return match
 
 
-def _is_card(digits: str) -> bool:
-    # One number in ten passes Luhn by chance, so the issuer's prefix and
-    # length must fit too: that rules out millisecond timestamps, most order
-    # numbers and placeholders ("0000 0000 0000 0000" passes Luhn).
-    return _CARD_SHAPE.fullmatch(digits) is not None and _luhn_ok(digits)
+def _pem_ends(line: str, start: int = 0) -> bool:
+    """Whether `line` (from `start`) ends a private key: its END armour, or any armour."""
+    return _PEM_END.search(line, start) is not None or (
+        start == 0 and _ANY_PRIVATE.search(line) is not None
+    )
 
 
-def _card_spans(run: str) -> list[tuple[int, int]]:
-    """Spans of Luhn-valid card numbers inside one run of digit groups.
+# x, y, width, height of a line's box in the picture.
+Box = tuple[int, int, int, int]
+# Pieces of one row are joined with this, which the rules take as a word gap.
+_JOIN = "  "
+# Passes until nothing changes; a second one is rare and a third rarer still.
+_ROUNDS = 4
+_WORDS = re.compile(r"\S+")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
-    A run can hold more than the card ("4111 1111 1111 1111 12 25" with the
-    expiry OCR'd onto the same line), so whole groups are tried as windows,
-    longest first. Grouped cards use groups of 3-6 digits (4-4-4-4, 4-6-5,
-    4-4-4-4-3), which keeps all-digit UUIDs (8-4-4-4-12) out.
-    """
-    groups = [(m.start(), m.end()) for m in _DIGITS.finditer(run)]
-    spans: list[tuple[int, int]] = []
-    start = 0
-    while start < len(groups):
-        found = None
-        for end in range(len(groups) - 1, start - 1, -1):
-            window = groups[start : end + 1]
-            if len(window) > 1 and any(not 3 <= b - a <= 6 for a, b in window):
-                continue
-            digits = "".join(run[a:b] for a, b in window)
-            if _is_card(digits):
-                found = end
+
+def _rows(count: int, boxes: Sequence[Box] | None) -> list[list[int]]:
+    """Line indices grouped into rows, top to bottom, each row left to right."""
+    if boxes is None:
+        return [[index] for index in range(count)]
+    order = sorted(range(count), key=lambda i: (boxes[i][1] + boxes[i][3] / 2, boxes[i][0]))
+    rows: list[list[int]] = []
+    for index in order:
+        _x, y, _w, h = boxes[index]
+        for row in reversed(rows[-3:]):
+            _rx, ry, _rw, rh = boxes[row[0]]
+            overlap = min(y + h, ry + rh) - max(y, ry)
+            if 2 * overlap >= min(h, rh) > 0:
+                row.append(index)
                 break
-        if found is None:
-            start += 1
         else:
-            spans.append((groups[start][0], groups[found][1]))
-            start = found + 1
-    return spans
+            rows.append([index])
+    for row in rows:
+        row.sort(key=lambda i: boxes[i][0])
+    return rows
 
 
-def _has_mixed_case(token: str) -> bool:
-    return any(c.isupper() for c in token) and any(c.islower() for c in token)
+def _next_row(rows: list[list[int]], r: int, boxes: Sequence[Box] | None) -> tuple[bool, bool]:
+    """Whether row `r + 1` is right below row `r`, and whether it can be row `r` wrapped.
 
-
-def _token_repl(match: re.Match[str]) -> str | None:
-    if match.lastgroup == "openai":
-        # "sk-" also starts slugs ("sk-hynix-earnings-2024"); real keys are
-        # random, so they mix both cases and digits.
-        token = match.group()
-        if not (_has_mixed_case(token) and any(c.isdigit() for c in token)):
-            return None
-    return REDACTION_MARKER
-
-
-def _sub_counted(
-    pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None], text: str
-) -> tuple[str, int]:
-    """`pattern.sub` where `repl` may decline a match by returning None."""
-    count = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        replacement = repl(match)
-        if replacement is None:
-            return match.group()
-        count += 1
-        return replacement
-
-    return pattern.sub(replace, text), count
-
-
-def _redact_cards(line: str) -> tuple[str, int]:
-    pieces: list[str] = []
-    last = 0
-    count = 0
-    for run in _DIGIT_RUN.finditer(line):
-        if run.end() - run.start() < 13:
-            continue
-        for a, b in _card_spans(run.group()):
-            pieces += [line[last : run.start() + a], REDACTION_MARKER]
-            last = run.start() + b
-            count += 1
-    if not count:
-        return line, 0
-    pieces.append(line[last:])
-    return "".join(pieces), count
-
-
-def _is_secret_value(value: str, keyword: str) -> bool:
-    bare = value.rstrip(",;)").strip("\"'`")
-    if not bare or _NOT_A_SECRET.fullmatch(bare):
-        return False
-    first = _FIRST_WORD.match(bare)
-    if first is None:
-        return True
-    word = first.group()
-    if word.lower() in _NOT_A_LITERAL:
-        return False
-    # `token=token, timeout=timeout` or `api_token=self.api_token`: code passing
-    # a variable along. A real password may contain the word ("password123"),
-    # but not as an identifier with "_" or "." in it.
-    lowered = word.lower()
-    return not (lowered == keyword.lower() or (keyword.lower() in lowered and "_" in word))
-
-
-def _redact_labelled(line: str) -> tuple[str, int]:
-    count = 0
-    pos = 0
-    while match := _LABELLED.search(line, pos):
-        value_start = match.end()
-        rest = line[value_start:]
-        if rest and rest[0] in "\"'":
-            # A quoted value ends at its closing quote; later labels on the
-            # line (JSON, query strings) still get their own turn.
-            close = rest.find(rest[0], 1)
-            value_start += 1
-            value_end = value_start + (close - 1 if close > 0 else len(rest) - 1)
-        else:
-            value_end = value_start + len(rest.rstrip())
-        value = line[value_start:value_end]
-        if _is_secret_value(value, match["keyword"]):
-            line = line[:value_start] + REDACTION_MARKER + line[value_end:]
-            value_end = value_start + len(REDACTION_MARKER)
-            count += 1
-        pos = max(value_end, match.end())
-    return line, count
-
-
-# Every kind in `_TOKENS` contains one of these literally; keep them in step.
-_TOKEN_HINTS = (
-    "AKIA", "ASIA", "hp_", "ho_", "hu_", "hs_", "hr_", "github_pat_", "k_live_", "k_test_",
-    "sk-", "xox", "hooks.slack.com", "AIza", "eyJ",
-)  # fmt: skip
-_LABEL_HINTS = ("pass", "pwd", "pin", "secret", "key", "token")
-_CARD_HINT = re.compile(r"[0-9](?:[ \t-]{0,3}[0-9]){12}")
-
-
-class _Candidates:
-    """Which lines could hold which kind of secret, found on the joined text.
-
-    The precise regexes cost microseconds per line; `str.find` over the whole
-    screen costs microseconds in total. Most lines hold no secret, so they are
-    ruled out here and never reach a regex (1000 lines must redact in a few ms).
+    Without boxes, consecutive lines are both. With boxes, "below" is within
+    two line heights, starting at row `r`'s margin or left of it; "wrapped" also
+    needs row `r` to reach as far right as the rows of its column around it
+    (the edge where a terminal or an editor wraps).
     """
+    if boxes is None:
+        return True, True
+    upper, lower = rows[r], rows[r + 1]
+    ux, uy, _uw, uh = boxes[upper[0]]
+    lx, ly, _lw, lh = boxes[lower[0]]
+    # Centres, as tesseract's boxes of neighbouring rows often overlap.
+    if not (0 < (ly + lh / 2) - (uy + uh / 2) <= 2 * min(uh, lh) and lx <= ux + 2 * uh):
+        return False, False
+    right = max(boxes[i][0] + boxes[i][2] for i in upper)
+    column = [
+        max(boxes[i][0] + boxes[i][2] for i in row)
+        for row in rows[max(0, r - 6) : r + 7]
+        if abs(boxes[row[0]][0] - ux) <= 2 * uh
+    ]
+    return True, right >= max(column) - 1.5 * uh
 
-    def __init__(self, lines: Sequence[str], *, emails: bool) -> None:
-        self._text = "\n".join(lines)
-        self._starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-        lowered = self._text.lower()
-        # A few characters lengthen when lowered ("İ"); offsets would drift, so
-        # fall back to searching the original and to checking every line.
-        unsure: set[int] = set()
-        if len(lowered) != len(self._text):
-            lowered = self._text
-            unsure = set(range(len(lines)))
 
-        self.tokens = self._containing(self._text, _TOKEN_HINTS)
-        self.cards = self._matching(_CARD_HINT)
-        self.labels = self._containing(lowered, _LABEL_HINTS) | unsure
-        self.secret_label = self._containing(lowered, ("secret",)) | unsure
-        self.pem = self._containing(lowered, ("private",)) | unsure
-        self.emails = self._containing(self._text, ("@",)) if emails else set()
-        self.any = self.tokens | self.cards | self.labels | self.pem | self.emails
+_LABEL_KEYWORDS = ("pass", "secret", "token", "t0ken", "key")
 
-    def _line_of(self, offset: int) -> int:
-        return bisect_right(self._starts, offset) - 1
 
-    def _next_line_start(self, line: int) -> int:
-        return self._starts[line + 1] if line + 1 < len(self._starts) else len(self._text)
+def _label_only(row: str) -> bool:
+    """A row that is only a label: "access_token", "Password"."""
+    if len(row) > 40:
+        return False
+    lowered = row.lower()
+    return (
+        any(k in lowered for k in _LABEL_KEYWORDS) and LABEL_ONLY.fullmatch(row.strip()) is not None
+    )
 
-    def _containing(self, haystack: str, needles: Sequence[str]) -> set[int]:
-        found: set[int] = set()
-        for needle in needles:
-            offset = haystack.find(needle)
-            while offset != -1:
-                line = self._line_of(offset)
-                found.add(line)
-                offset = haystack.find(needle, self._next_line_start(line))
-        return found
 
-    def _matching(self, pattern: re.Pattern[str]) -> set[int]:
-        found: set[int] = set()
-        match = pattern.search(self._text)
-        while match:
-            line = self._line_of(match.start())
-            found.add(line)
-            match = pattern.search(self._text, self._next_line_start(line))
-        return found
+def _continues(word: str) -> bool:
+    """Whether a word at the start of a row can be the rest of a wrapped secret."""
+    if len(word) == 1 and word in "-_!*~.,":
+        return True  # OCR's debris inside a key, a JWT's dot
+    core = _NOT_ALNUM.sub("", word)
+    if REDACTION_MARKER in word:
+        return False  # already done
+    if not core or word.endswith(("$", "#", ">")) or ":" in word or "=" in word.rstrip("="):
+        return False  # punctuation, a shell prompt, a URL, the next `NAME=value`
+    if any(c in "{}[]|\\^<>" for c in word):
+        return True  # OCR's reading of glyphs it could not place
+    return not core.isalpha() or token_like(core)
+
+
+def _whole_markers(text: str, spans: list[Span]) -> list[Span]:
+    """The spans, widened to cover every marker they touch: a marker is never cut.
+
+    Cutting one ("[REDACTED" replaced, "]" left) would add text that was not
+    on the screen, and again on every pass.
+    """
+    if not spans or REDACTION_MARKER not in text:
+        return spans
+    markers = [m.span() for m in re.finditer(re.escape(REDACTION_MARKER), text)]
+    widened = []
+    for start, end in spans:
+        for m_start, m_end in markers:
+            if start < m_end and end > m_start:
+                start, end = min(start, m_start), max(end, m_end)
+        widened.append((start, end))
+    return merge(widened)
+
+
+def _apply(line: str, spans: list[Span]) -> str:
+    pieces = []
+    last = 0
+    for start, end in spans:
+        pieces += [line[last:start], REDACTION_MARKER]
+        last = end
+    pieces.append(line[last:])
+    return "".join(pieces)
+
+
+def _ends_line(line: str, end: int) -> bool:
+    return not line[end:].strip(TRAILING)
 
 
 class Redactor:
@@ -294,54 +244,159 @@ class Redactor:
         lines, count = self.redact_lines(text.split("\n"))
         return "\n".join(lines), count
 
-    def redact_lines(self, lines: Sequence[str]) -> tuple[list[str], int]:
+    def redact_lines(
+        self, lines: Sequence[str], boxes: Sequence[Box] | None = None
+    ) -> tuple[list[str], int]:
         """The same lines, in order, with secrets replaced; and how many were replaced.
 
-        A PEM private key counts once however many lines it covers.
+        `boxes`, one (x, y, width, height) per line, lets pieces of one row be
+        read together and wrapped lines be told from the next paragraph.
+        A PEM private key counts once however many lines it covers. The
+        result is redacted again until nothing changes, so that redacting it
+        once more finds nothing (a piece left beside a marker can look random
+        once what was before it is gone).
         """
-        candidates = _Candidates(lines, emails=self._emails)
-        out: list[str] = []
+        current = list(lines)
         total = 0
-        in_key = False
-        for index, line in enumerate(lines):
-            if in_key:
-                out.append(REDACTION_MARKER)
-                in_key = _PEM_END.search(line) is None
+        for _ in range(_ROUNDS):
+            redacted, count = self._redact_once(current, boxes)
+            if redacted == current:
+                break
+            current, total = redacted, total + count
+        return current, total
+
+    def _redact_once(self, lines: list[str], boxes: Sequence[Box] | None) -> tuple[list[str], int]:
+        rows = _rows(len(lines), boxes)
+        texts = [_JOIN.join(lines[i] for i in row) for row in rows]
+        whole, total = self._private_keys(texts)
+        found = [
+            LineSecrets([], False) if whole[r] else line_spans(text, emails=self._emails)
+            for r, text in enumerate(texts)
+        ]
+        spans = [f.spans for f in found]
+        for r in range(len(rows) - 1):
+            if whole[r] or whole[r + 1]:
                 continue
-            if index not in candidates.any:
-                out.append(line)
-                continue
-            begin = _PEM_BEGIN.search(line) if index in candidates.pem else None
-            if begin:
-                # Every line up to END goes, and without an END (the key runs
-                # off the screen) everything after it: the body alone is the key.
-                out.append(REDACTION_MARKER)
-                in_key = _PEM_END.search(line, begin.end()) is None
-                total += 1
-                continue
-            line, count = self._redact_line(line, index, candidates)
-            out.append(line)
-            total += count
+            if self._may_cross(texts, found, spans, r):
+                below, wrapped = _next_row(rows, r, boxes)
+                if below:
+                    self._across(texts, found, spans, r, wrapped=wrapped)
+        spans = [
+            _whole_markers(text, row_spans) for text, row_spans in zip(texts, spans, strict=True)
+        ]
+        total += sum(len(s) for s in spans)
+        out = list(lines)
+        for r, row in enumerate(rows):
+            offset = 0
+            for index in row:
+                line = lines[index]
+                if whole[r]:
+                    out[index] = REDACTION_MARKER
+                else:
+                    end = offset + len(line)
+                    mine = [
+                        (max(a, offset) - offset, min(b, end) - offset)
+                        for a, b in spans[r]
+                        if a < end and b > offset
+                    ]
+                    out[index] = _apply(line, mine) if mine else line
+                offset += len(line) + len(_JOIN)
         return out, total
 
-    def _redact_line(self, line: str, index: int, candidates: _Candidates) -> tuple[str, int]:
-        total = 0
-        # Shaped tokens first: a labelled value that is a token is then already
-        # the marker and is not counted twice.
-        if index in candidates.tokens:
-            line, total = _sub_counted(_TOKENS, _token_repl, line)
-        if index in candidates.secret_label:
-            line, count = _sub_counted(
-                _AWS_SECRET, lambda m: REDACTION_MARKER if _has_mixed_case(m[0]) else None, line
-            )
-            total += count
-        if index in candidates.cards:
-            line, count = _redact_cards(line)
-            total += count
-        if index in candidates.labels and ("=" in line or ":" in line):
-            line, count = _redact_labelled(line)
-            total += count
-        if index in candidates.emails:
-            line, count = _sub_counted(_EMAIL, lambda m: REDACTION_MARKER, line)
-            total += count
-        return line, total
+    @staticmethod
+    def _private_keys(texts: list[str]) -> tuple[list[bool], int]:
+        """Which rows belong to a PEM private key, and how many keys there are."""
+        whole = [False] * len(texts)
+        keys = 0
+        in_key = False
+        for r, text in enumerate(texts):
+            if in_key:
+                whole[r] = True
+                in_key = not _pem_ends(text)
+                continue
+            begin = _pem_begin(text)
+            if begin:
+                # Every row up to END goes, and without an END (the key runs
+                # off the screen) everything after it: the body alone is the key.
+                whole[r] = True
+                in_key = not _pem_ends(text, begin.end())
+                keys += 1
+        return whole, keys
+
+    @staticmethod
+    def _may_cross(
+        texts: list[str], found: list[LineSecrets], spans: list[list[Span]], r: int
+    ) -> bool:
+        """Whether anything can cross from row `r` to the next: the common case is no."""
+        if spans[r] or spans[r + 1] or found[r].dangling or _label_only(texts[r]):
+            return True
+        end_word = texts[r].rstrip(TRAILING).rsplit(None, 1)[-1:]
+        return bool(end_word) and token_like(end_word[0])
+
+    @staticmethod
+    def _across(
+        texts: list[str],
+        found: list[LineSecrets],
+        spans: list[list[Span]],
+        r: int,
+        *,
+        wrapped: bool,
+    ) -> None:
+        """A secret of row `r` running on into row `r + 1`, or one of row `r + 1` begun on `r`."""
+        upper, lower = texts[r], texts[r + 1]
+        label_above = found[r].dangling or _label_only(upper)
+        if not (label_above or wrapped):
+            return
+        words = list(_WORDS.finditer(lower))
+        if not words:
+            return
+        first = TOKEN_RUN.search(lower, words[0].start())
+        if first is None:
+            return
+        runs = TOKEN_RUN.findall(upper)
+        last = runs[-1] if runs and upper.rstrip(TRAILING).endswith(runs[-1]) else ""
+        tail = len(upper.rstrip(TRAILING)) - len(last)
+        untouched = not spans[r] or spans[r][-1][1] <= tail
+        if spans[r + 1] and spans[r + 1][0][0] <= first.start():
+            if wrapped and untouched and len(last) >= 4 and token_like(last):
+                # The row below starts with a secret: this row's tail is its start.
+                spans[r] = merge([*spans[r], (tail, tail + len(last))])
+            return
+        end = None
+        # Ran off the edge: nothing after the secret, not even a closing quote.
+        # Only a secret found on the row itself: a wrapped tail found here
+        # must not make the row below a tail too.
+        own = found[r].spans
+        ran_off = bool(own) and not upper[own[-1][1] :].strip()
+        if ran_off and wrapped:
+            # A wrapped key, password or header: its non-word start goes.
+            for word in words:
+                if not _continues(word.group()):
+                    break
+                end = word.end()
+        elif (
+            label_above
+            and len(words) == 1
+            and REDACTION_MARKER not in words[0].group()
+            and is_secret_value(words[0].group(), "password")
+        ):
+            if found[r].dangling or token_like(_NOT_ALNUM.sub("", words[0].group())):
+                end = words[0].start() + len(words[0].group().rstrip(TRAILING))
+        elif found[r].dangling:
+            # "Authorization: Bearer" | "fhFYUm3t -917'": the value's non-word start.
+            for word in words:
+                if not _continues(word.group()):
+                    break
+                end = word.end()
+        elif (
+            wrapped
+            and untouched
+            and token_like(last)
+            and token_like(first.group())
+            and looks_random(f"{last} {first.group()}")
+        ):
+            # Two halves, each too short to judge alone.
+            spans[r] = merge([*spans[r], (tail, tail + len(last))])
+            end = extend_token(lower, first.end())
+        if end is not None and end > words[0].start():
+            spans[r + 1] = merge([*spans[r + 1], (words[0].start(), end)])

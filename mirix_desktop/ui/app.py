@@ -13,12 +13,12 @@ a slot are logged to `logs/app.log` and shown once.
 
 from __future__ import annotations
 
+import gc
 import logging
-import logging.handlers
 import os
+import signal
 import sys
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from typing import Any
 from mirix_desktop.app.services import AppServices
 from mirix_desktop.app.status import StatusView, read_status, status_view
 from mirix_desktop.app.texts import for_window
-from mirix_desktop.app.unlock import store_kind, unlock_with_keyring, unlock_with_passphrase
 from mirix_desktop.errors import (
     IpcUnavailable,
     KeyUnavailable,
@@ -34,7 +33,7 @@ from mirix_desktop.errors import (
     StoreError,
     WrongPassphrase,
 )
-from mirix_desktop.memory.keys import PASSPHRASE_ENV
+from mirix_desktop.logfiles import log_to_file
 from mirix_desktop.pipeline.control import ControlFile, Status
 from mirix_desktop.ui.icons import app_icon
 from mirix_desktop.ui.ipc import IpcServer, send_command
@@ -46,20 +45,6 @@ log = logging.getLogger("mirix.ui.app")
 # Printed (and logged) once the tray icon is visible: the launch benchmark and
 # the end-to-end tests wait for this line.
 READY_MESSAGE = "mirix-desktop: tray ready"
-
-
-def _log_to_file(data_dir: Path) -> None:
-    log_dir = data_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = logging.handlers.RotatingFileHandler(
-        log_dir / "app.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    logging.getLogger().addHandler(handler)
-    mirix = logging.getLogger("mirix")
-    if mirix.getEffectiveLevel() > logging.INFO:
-        mirix.setLevel(logging.INFO)
 
 
 class DesktopApp(QObject):
@@ -87,7 +72,7 @@ class DesktopApp(QObject):
         if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
             surface = TrayController(self)
         else:
-            log.warning("no system tray host: showing the MIRIX status window instead")
+            log.info("no system tray host: showing the MIRIX status window instead")
             surface = StatusWindow()
         surface.ask_requested.connect(self.ask)
         surface.chat_requested.connect(self.show_chat)
@@ -157,13 +142,17 @@ class DesktopApp(QObject):
             from mirix_desktop.ui.chat_window import ChatWindow
 
             self.chat = ChatWindow(self.services)
+            # The chat's modules are loaded now, and a model's client once its provider is ready.
+            settle_heap()
+            self.chat.picker.changed.connect(lambda _provider: settle_heap())
         self.chat.show()
         self.chat.raise_()
         self.chat.activateWindow()
+        # Typing right after "Chat" (or `show chat`) goes into the question.
+        self.chat.focus_question()
 
     def ask(self) -> None:
         self.show_chat()
-        self.chat.focus_question()
 
     def _open_data_folder(self) -> None:
         url = QtCore.QUrl.fromLocalFile(str(self.services.paths.data_dir))
@@ -213,6 +202,11 @@ def obtain_key(services: AppServices) -> tuple[bytes, bool] | None:
     A new store goes through first-run setup; an existing one is opened from
     the OS keyring, from `MIRIX_PASSPHRASE`, or through the unlock window.
     """
+    # Imported once the tray shows: the key and store modules bring in
+    # SQLCipher, numpy and the KDF, which the icon need not wait for.
+    from mirix_desktop.app.unlock import store_kind, unlock_with_keyring, unlock_with_passphrase
+    from mirix_desktop.memory.keys import PASSPHRASE_ENV
+
     paths = services.paths
     kind = store_kind(paths)
     if kind == "new":
@@ -253,10 +247,11 @@ def run_app(data_dir: Path | None, *, argv: list[str] | None = None) -> int:
     services = AppServices.create(data_dir)
     paths = services.paths
     paths.ensure()
-    _log_to_file(paths.data_dir)
+    log_to_file(paths.data_dir, "app.log")
     QtWidgets.QApplication.setApplicationName("mirix-desktop")
     QtWidgets.QApplication.setDesktopFileName("mirix-desktop")
-    qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv[:1])
+    # argv[0] names the windows' WM_CLASS: "mirix-desktop", however it was started.
+    qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or ["mirix-desktop"])
     assert isinstance(qapp, QtWidgets.QApplication)
     qapp.setQuitOnLastWindowClosed(False)
     qapp.setWindowIcon(app_icon())
@@ -292,13 +287,49 @@ def run_app(data_dir: Path | None, *, argv: list[str] | None = None) -> int:
             _error_dialog("MIRIX", for_window(exc.message))
             return exc.exit_code
         desktop.start_daemon(key)
-        _on_ready(desktop, lambda: desktop._on_status(read_status(paths)))
-        return int(qapp.exec())
+        settle_heap()
+        handlers = _quit_on_signals(desktop)
+        # Until the supervisor's first event, show what status.json says now.
+        QTimer.singleShot(0, lambda: desktop._on_status(read_status(paths)))
+        try:
+            return int(qapp.exec())
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
     finally:
         sys.excepthook = previous_hook
         services.close()
+        gc.unfreeze()  # a process that goes on (the tests run the app in theirs) collects again
 
 
-def _on_ready(desktop: DesktopApp, show_status: Callable[[], None]) -> None:
-    # Until the supervisor's first event, show what status.json says now.
-    QTimer.singleShot(0, show_status)
+def settle_heap() -> None:
+    """Leaves every object alive now out of the garbage collector's full passes.
+
+    A full pass stops every thread while it walks all the objects the process
+    holds: with Qt, the store and a model's client loaded, 50-100 ms, up to
+    nearly 0.5 s while capture kept the CPU busy (tests/benchmarks/gui_stall.py
+    --diagnose), a visible stall in a streaming answer. What is alive once the
+    app has started, or once the chat's provider is ready, is mostly modules
+    and classes that live as long as the app: gc.freeze() leaves them out of
+    every later pass, which then walks only what was made since.
+    """
+    gc.freeze()
+
+
+def _quit_on_signals(desktop: DesktopApp) -> dict[signal.Signals, Any]:
+    """Ctrl-C in the terminal and SIGTERM (logout, `kill`) quit like the menu's Quit.
+
+    Python runs signal handlers only between bytecodes, and Qt's event loop
+    is C++: a short timer hands control back to Python now and then so the
+    handler runs; the handler only schedules the quit on the event loop.
+    """
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("signal %d: quitting", signum)
+        QTimer.singleShot(0, desktop.quit)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake = QTimer(desktop)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    return previous

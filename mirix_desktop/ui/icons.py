@@ -18,7 +18,7 @@ from typing import get_args
 from mirix_desktop.app.status import TrayState
 from mirix_desktop.ui.qt import QtCore, QtGui, QtSvg
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mirix.ui.icons")
 
 # Sizes pre-rendered when the SVG icon engine plugin is missing (a trimmed Qt
 # install): the common panel, menu and window-title sizes.

@@ -51,7 +51,9 @@ _STDERR_LINES = 20
 # The key goes over stdin; the passphrase it was made from stays out of the child.
 _PRIVATE_ENVIRONMENT = frozenset({"MIRIX_PASSPHRASE"})
 # "2026-11-30 21:21:28,723 mirix.daemon WARNING: " in front of a logged message.
-_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d [\d:,.]+ \S+ [A-Z]+: ")
+_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d [\d:,.]+ \S+ ([A-Z]+): ")
+# Only these explain a death; "capture state: capturing" would only confuse.
+_TELLING_LEVELS = ("WARNING", "ERROR", "CRITICAL")
 
 
 def daemon_command(paths: AppPaths, program: Sequence[str] | None = None) -> list[str]:
@@ -82,10 +84,10 @@ def _death_reason(exit_code: int, crashed: bool, last_line: str | None) -> str:
             name = signal.Signals(exit_code).name
         except ValueError:
             name = str(exit_code)
-        what = f"was killed ({name})" if sys.platform != "win32" else "crashed"
+        what = f"was stopped by the system ({name})" if sys.platform != "win32" else "crashed"
     else:
-        what = f"exited with code {exit_code}"
-    return f"the capture daemon {what}" + (f": {last_line}" if last_line else "")
+        what = f"ended with code {exit_code}"
+    return f"The recording process {what}" + (f": {last_line}" if last_line else "")
 
 
 class DaemonSupervisor(QObject):
@@ -270,7 +272,10 @@ class DaemonSupervisor(QObject):
             line = raw.decode("utf-8", "replace").strip()
             if line:
                 log.debug("daemon: %s", line)
-                self._stderr_lines.append(_LOG_PREFIX.sub("", line))
+                prefix = _LOG_PREFIX.match(line)
+                if prefix is None or prefix.group(1) in _TELLING_LEVELS:
+                    # A traceback's lines or a warning: what a death may be about.
+                    self._stderr_lines.append(line[prefix.end() :] if prefix else line)
 
     @staticmethod
     def _split_lines(buffer: bytearray, what: str) -> list[bytes]:

@@ -21,7 +21,7 @@ from mirix_desktop.app.status import StatusView, TrayState
 from mirix_desktop.ui.icons import tray_icon
 from mirix_desktop.ui.qt import QObject, QtGui, QTimer, QtWidgets, Signal
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mirix.ui.tray")
 
 APP_TITLE = "MIRIX"
 # One notification per this many seconds at most; later ones wait (coalesced).

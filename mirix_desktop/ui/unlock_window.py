@@ -2,6 +2,8 @@
 
 A wrong passphrase is said in plain words and the person tries again; after
 a few wrong tries the Unlock button waits (a growing delay, with a countdown).
+The wait is kept beside the store (`memory/keys.py`), so closing the window
+or starting the app again does not skip it: the window opens counting down.
 The key is derived with scrypt (~0.1 s) on a worker thread, so the window
 keeps painting. A store that cannot be opened at all (key info missing, a
 damaged or newer file) is named, and the only way out is Quit: nothing is
@@ -21,14 +23,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mirix_desktop.app.unlock import RetryDelay, store_kind, unlock_with_passphrase
-from mirix_desktop.errors import KnownError, StoreError, WrongPassphrase
+from mirix_desktop.app.unlock import next_try_wait, store_kind, unlock_with_passphrase
+from mirix_desktop.errors import KnownError, PassphraseWait, StoreError, WrongPassphrase
 from mirix_desktop.paths import AppPaths
 from mirix_desktop.ui.qt import QObject, Qt, QtCore, QTimer, QtWidgets, Signal
 
 log = logging.getLogger("mirix.ui.unlock")
 
 WRONG_PASSPHRASE = "That passphrase does not open your memories. Try again."
+_WRONG_WAIT = "That passphrase does not open your memories. You can try again in {} s."
+_EARLIER_WAIT = "Too many wrong passphrases were tried. You can try again in {} s."
 _TICK_MS = 250
 
 
@@ -124,7 +128,7 @@ class UnlockWindow(QtWidgets.QDialog):
         *,
         unlock: Callable[[str], bytes] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        delay: RetryDelay | None = None,
+        wait_left: Callable[[], float] | None = None,
         problem: KnownError | None = None,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
@@ -133,9 +137,11 @@ class UnlockWindow(QtWidgets.QDialog):
         self._paths = paths
         self._unlock = unlock or partial(unlock_with_passphrase, paths)
         self._clock = clock
-        self._delay = delay or RetryDelay()
+        # Seconds before the next try, from the wrong tries recorded beside the store.
+        self._wait_left = wait_left or partial(next_try_wait, paths)
         self._key: bytes | None = None
         self._wait_until: float | None = None
+        self._after_wrong = False  # the wait follows a wrong passphrase typed here
         self._checking = False
         self._problem: KnownError | None = None
 
@@ -205,6 +211,8 @@ class UnlockWindow(QtWidgets.QDialog):
                 problem = exc
         if problem is not None:
             self.show_problem(problem)
+        else:
+            self._start_wait(self._wait_left(), after_wrong=False)
         self._passphrase.setFocus()
 
     # -- public ------------------------------------------------------------------
@@ -257,7 +265,6 @@ class UnlockWindow(QtWidgets.QDialog):
     def _unlocked(self, key: object) -> None:
         self._checking = False
         assert isinstance(key, bytes)
-        self._delay.reset()
         self._key = key
         self._passphrase.clear()
         self.accept()
@@ -266,13 +273,13 @@ class UnlockWindow(QtWidgets.QDialog):
         self._checking = False
         self._passphrase.setEnabled(True)
         if isinstance(error, WrongPassphrase):
-            wait = self._delay.after_failure()
+            # The failure is recorded beside the store by now: its wait is read back.
+            told = error.wait_s if isinstance(error, PassphraseWait) else 0.0
             self._passphrase.selectAll()
             self._passphrase.setFocus()
-            if wait > 0:
-                self._wait_until = self._clock() + wait
-                self._ticker.start()
-            self._refresh_wait()
+            self._start_wait(
+                max(told, self._wait_left()), after_wrong=not isinstance(error, PassphraseWait)
+            )
             return
         if isinstance(error, KnownError):
             self.show_problem(error)
@@ -282,21 +289,28 @@ class UnlockWindow(QtWidgets.QDialog):
             log.error("unlocking failed unexpectedly", exc_info=error)
         self.show_problem(KnownError(f"Unlocking failed unexpectedly: {error}"))
 
+    def _start_wait(self, seconds: float, *, after_wrong: bool) -> None:
+        self._after_wrong = after_wrong
+        if seconds > 0:
+            self._wait_until = self._clock() + seconds
+            self._ticker.start()
+        self._refresh_wait()
+
     def _refresh_wait(self) -> None:
         if self._wait_until is not None:
             left = self._wait_until - self._clock()
             if left > 0:
-                seconds = math.ceil(left)
                 self._unlock_button.setEnabled(False)
-                self._say(
-                    "That passphrase does not open your memories. "
-                    f"You can try again in {seconds} s."
-                )
+                template = _WRONG_WAIT if self._after_wrong else _EARLIER_WAIT
+                self._say(template.format(math.ceil(left)))
                 return
         self._wait_until = None
         self._ticker.stop()
         self._unlock_button.setEnabled(True)
-        self._say(WRONG_PASSPHRASE)
+        if self._after_wrong:
+            self._say(WRONG_PASSPHRASE)
+        else:
+            self._message_row.hide()
 
     def _say(self, text: str, *, icon: bool = True) -> None:
         self._message.setText(text)

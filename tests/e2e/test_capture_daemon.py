@@ -1,15 +1,18 @@
 """The real daemon under a private X display: real windows in, searchable memories out.
 
 One display and one daemon (`mirix-desktop run --no-ui` as a subprocess, the
-default 2 s interval) serve the whole module; each test puts its own windows
-in front of it and searches the daemon's store from this process, with the
-same passphrase, while the daemon keeps running.
+default 2 s interval) serve the module; each test puts its own windows in
+front of it and searches the daemon's store from this process, with the
+same passphrase, while the daemon keeps running. Each test shows what it
+checks itself and leaves the daemon capturing, so any order (or one test
+alone) holds; the test that takes the display away has a display and daemon
+of its own. Absence is proved against a positive signal (the daemon
+captured the same window once capture was back), never by sleeping.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
@@ -17,7 +20,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +30,7 @@ import pytest
 
 from mirix_desktop.memory.embedder import StaticEmbedder
 from mirix_desktop.memory.keys import KeySource
-from mirix_desktop.memory.records import MemoryRecord
+from mirix_desktop.memory.records import MemoryRecord, to_ms
 from mirix_desktop.memory.search import SearchEngine, SearchQuery
 from mirix_desktop.memory.store import MemoryStore
 from tests.conftest import MODELS_DIR, REPO
@@ -96,9 +101,10 @@ class RunningDaemon:
         return [r for r in records if containing in f"{r.title}\n{r.body}"]
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
-    data_dir = tmp_path_factory.mktemp("daemon-data")
+@contextmanager
+def running_daemon(data_dir: Path) -> Iterator[RunningDaemon]:
+    """A display and a daemon capturing it, stopped (exit code 0 required) at the end."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     with xvfb_display() as display:
         env = dict(display.env)
         for name in list(env):
@@ -132,6 +138,17 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
                 process.kill()
                 process.wait()
         assert process.returncode == 0, log.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+    with running_daemon(tmp_path_factory.mktemp("daemon-data")) as running:
+        yield running
+
+
+def query(store: MemoryStore, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with store.read() as conn:
+        return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 
 
 @pytest.fixture
@@ -221,18 +238,18 @@ def test_secrets_on_screen_are_redacted(daemon: RunningDaemon, store: MemoryStor
     assert "4111" not in body
     assert "hunter2swordfish" not in body
     assert daemon.search("hunter2swordfish", store, "hunter2") == []
-    rows = store.conn.execute("SELECT text FROM ocr_lines").fetchall()
+    rows = query(store, "SELECT text FROM ocr_lines")
     assert rows and not any("hunter2swordfish" in r[0] or "4111 1111" in r[0] for r in rows)
 
 
 def _all_text(store: MemoryStore) -> str:
     """Every text value in every table of the decrypted store."""
     chunks = []
-    tables = [r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    tables = [r[0] for r in query(store, "SELECT name FROM sqlite_master WHERE type='table'")]
     for table in tables:
         if table.startswith(("memory_vec", "memory_fts_")) or table == "memory_vectors":
             continue
-        for row in store.conn.execute(f'SELECT * FROM "{table}"'):
+        for row in query(store, f'SELECT * FROM "{table}"'):
             chunks.extend(str(v) for v in row if isinstance(v, str))
     return "\n".join(chunks)
 
@@ -261,36 +278,73 @@ def test_an_excluded_window_is_never_stored(daemon: RunningDaemon, store: Memory
             assert b"Wombat" not in path.read_bytes(), path
 
 
-def test_pause_stops_capture_until_resumed(daemon: RunningDaemon, store: MemoryStore) -> None:
-    paused = daemon.cli("pause", "--for", "10m")
+def _ms(iso: str) -> int:
+    return to_ms(datetime.fromisoformat(iso))
+
+
+def test_pause_stops_capture_until_it_ends(daemon: RunningDaemon, store: MemoryStore) -> None:
+    pause_s, interval_s = 12, 2.0
+    paused = daemon.cli("pause", "--for", f"{pause_s}s")
     assert paused.returncode == 0, paused.stderr
     assert "paused until" in paused.stdout
-    status = daemon.wait_state("paused")
-    assert status["paused_until"]
-    text = "Marsupial inventory for the Tasmanian depot\n"
-    with TextWindow(daemon.display, "Inventory - Mousepad", "mousepad", text):
-        # Several capture intervals with the text on screen.
-        time.sleep(6)
-        assert daemon.search("Marsupial inventory Tasmanian", store, "Marsupial") == []
-        assert daemon.cli("resume").returncode == 0
-        daemon.wait_state("capturing")
-        wait_for(
-            lambda: daemon.search("Marsupial inventory Tasmanian", store, "Marsupial"),
-            FOUND_WITHIN_S,
-            "the text after resume",
+    try:
+        status = daemon.wait_state("paused")
+        paused_at, until = _ms(status["updated_at"]), _ms(status["paused_until"])
+        text = "Marsupial inventory for the Tasmanian depot\n"
+        with TextWindow(daemon.display, "Inventory - Mousepad", "mousepad", text):
+            shown_at = to_ms(datetime.now().astimezone())
+            # The window stood on screen for several capture ticks of the pause.
+            assert until - shown_at >= 2 * interval_s * 1000, "too slow to show the window"
+            # The positive signal: when the pause ends the daemon captures this very window.
+            daemon.wait_state("capturing")
+            wait_for(
+                lambda: daemon.search("Marsupial inventory Tasmanian", store, "Marsupial"),
+                FOUND_WITHIN_S,
+                "the text after the pause",
+            )
+        during = query(
+            store, "SELECT count(*) FROM frames WHERE captured_at > ? AND captured_at < ?",
+            paused_at, until,
+        )  # fmt: skip
+        assert during == [(0,)], "a frame was captured while paused"
+        [(first,)] = query(
+            store,
+            "SELECT min(f.captured_at) FROM ocr_lines l JOIN frames f ON f.id = l.frame_id "
+            "WHERE l.text LIKE '%Marsupial%'",
         )
+        assert first is not None and first >= until
+        # Paused until resumed, then resumed by hand.
+        assert daemon.cli("pause").returncode == 0
+        assert daemon.wait_state("paused")["paused_until"] is None
+    finally:
+        assert daemon.cli("resume").returncode == 0
+    daemon.wait_state("capturing")
 
 
-def test_display_loss_is_reported_and_capture_recovers_state(daemon: RunningDaemon) -> None:
-    # Stays last in the module: it stops the display under the daemon.
-    daemon.display.stop()
-    status = daemon.wait_state("display unavailable")
-    assert status["last_error"]
-    assert daemon.process.poll() is None, "the daemon must keep running"
+def test_display_loss_is_reported_and_the_daemon_keeps_running(tmp_path: Path) -> None:
+    # A display and daemon of its own: the module's keep serving the other tests.
+    (tmp_path / "home").mkdir(exist_ok=True)  # the isolated $HOME, which openbox enters
+    with running_daemon(tmp_path / "daemon-data") as own:
+        own.display.stop()
+        status = own.wait_state("display unavailable")
+        assert status["last_error"]
+        assert own.process.poll() is None, "the daemon must keep running"
 
 
-def test_daemon_log_has_no_screen_text(daemon: RunningDaemon) -> None:
-    log = daemon.log.read_text(errors="replace")
-    for word in ("Zanzibar", "Okapi", "Wombat", "hunter2", "Quokka"):
-        assert word not in log
-    assert os.environ.get("MIRIX_PASSPHRASE") is None
+def test_no_screen_text_or_passphrase_in_the_daemon_files(
+    daemon: RunningDaemon, store: MemoryStore
+) -> None:
+    text = "Quetzal ledger for the Ouagadougou field office\n"
+    with TextWindow(daemon.display, "Xylophone budget - Mousepad", "mousepad", text):
+        # Seen and stored first: the files below had every chance to hold it.
+        wait_for(
+            lambda: daemon.search("Quetzal ledger Ouagadougou", store, "Quetzal"),
+            FOUND_WITHIN_S,
+            "the window's text in search",
+        )
+    files = [path for path in daemon.data_dir.rglob("*") if path.is_file()]
+    assert daemon.log in files and any(path.suffix == ".log" for path in files)
+    for path in files:  # logs, status, control, key info, and the encrypted store and WAL
+        data = path.read_bytes()
+        for secret in (b"Quetzal", b"Ouagadougou", b"Xylophone", PASSPHRASE.encode()):
+            assert secret not in data, f"{secret!r} in {path}"

@@ -137,6 +137,7 @@ def test_budget_stops_the_day(
     assert consolidator(store, server, budget=0.2).step() is None
 
 
+@pytest.mark.expected_log("mirix.consolidation", "WARNING", r"consolidating memory")
 def test_failures_are_logged_and_retried_at_most_twice(
     store: MemoryStore, server: FakeOpenAIServer, memories: dict[str, int]
 ) -> None:
@@ -192,6 +193,8 @@ def test_daemon_consolidates_while_the_user_is_idle(
     assert store.get(memories["closed"]).body.startswith("The user edited the release notes")
 
 
+@pytest.mark.expected_log("mirix.consolidation", "WARNING", r"consolidating memory")
+@pytest.mark.expected_log("mirix.daemon", "WARNING", r"consolidation of memory")
 def test_a_failing_model_does_not_stop_capture(
     tmp_path: Path, store: MemoryStore, memories: dict[str, int]
 ) -> None:

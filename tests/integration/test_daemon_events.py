@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import NullProbe, WindowInfo
 from mirix_desktop.config import Settings
@@ -128,6 +130,7 @@ class _NoDisplay:
         raise CaptureUnavailable("the display :99 went away")
 
 
+@pytest.mark.expected_log("mirix.daemon", "WARNING", r"the display")
 def test_an_error_is_an_event_with_its_message(tmp_path: Path, store: MemoryStore) -> None:
     stream = _LockedStream()
     daemon = _daemon(tmp_path, store, stream, probe_factory=_NoDisplay)

@@ -164,6 +164,7 @@ def test_small_context_is_trimmed_not_crashed(store: MemoryStore, server: FakeOp
     assert sent + body["max_tokens"] <= 512
 
 
+@pytest.mark.expected_log("mirix_desktop.assistant.assistant", "WARNING", r"answer failed")
 def test_server_down_keeps_the_question_and_says_why(
     store: MemoryStore, filled: dict[str, int]
 ) -> None:
@@ -178,6 +179,7 @@ def test_server_down_keeps_the_question_and_says_why(
     assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "failed")]
 
 
+@pytest.mark.expected_log("mirix_desktop.assistant.assistant", "WARNING", r"answer partial")
 def test_partial_answer_is_kept_and_marked(
     store: MemoryStore, server: FakeOpenAIServer, filled: dict[str, int]
 ) -> None:
@@ -195,6 +197,8 @@ def test_partial_answer_is_kept_and_marked(
     assert (stored.status, stored.content) == ("partial", answer.text)
 
 
+@pytest.mark.expected_log("mirix_desktop.assistant.assistant", "WARNING", r"answer failed")
+@pytest.mark.expected_log("mirix_desktop.assistant.assistant", "WARNING", r"answer partial")
 @pytest.mark.parametrize(
     ("script", "expected"),
     [

@@ -68,6 +68,7 @@ def _running_without_display(status: Status) -> bool:
     return status.running and status.state == "display unavailable"
 
 
+@pytest.mark.expected_log("mirix.ui.supervisor", "WARNING", r"The recording process was stopped by")
 def test_the_daemon_runs_as_a_child_and_comes_back_after_a_crash(
     qtbot: QtBot, supervisor: DaemonSupervisor, paths: AppPaths, key: bytes
 ) -> None:

@@ -7,14 +7,17 @@ dialog it opens (as a person would click) and records what it said.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from pytestqt.qtbot import QtBot
 
 from mirix_desktop.memory.keys import PASSPHRASE_ENV, KeySource
 from mirix_desktop.memory.store import MemoryStore
+from mirix_desktop.pipeline.control import DaemonLock
 from mirix_desktop.ui import app as app_module
 from mirix_desktop.ui.qt import QTimer, QtWidgets
 from tests.conftest import PASSPHRASE
@@ -71,6 +74,7 @@ def test_a_store_file_that_is_not_a_store_is_named_and_left_alone(
     assert store.read_bytes() == garbage
 
 
+@pytest.mark.expected_log("mirix.ui.app", "WARNING", r"MIRIX_PASSPHRASE does not open")
 def test_a_wrong_passphrase_in_the_environment_opens_the_unlock_window(
     qtbot: QtBot,
     tmp_path: Path,
@@ -91,3 +95,31 @@ def test_a_wrong_passphrase_in_the_environment_opens_the_unlock_window(
     assert code == 0
     assert [title for title, _ in seen] == ["MIRIX — Unlock"]
     assert (data / "mirix.db").read_bytes() == before
+
+
+def test_sigterm_quits_the_app_and_its_daemon(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: object
+) -> None:
+    data = tmp_path / "data"
+    MemoryStore.open(data / "mirix.db", KeySource(passphrase=PASSPHRASE), embedder).close()  # type: ignore[arg-type]
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    lock = DaemonLock(data / "daemon.lock")
+    daemon_pids: list[int] = []
+
+    def terminate_once_the_daemon_runs() -> None:
+        holder = lock.holder()
+        if holder is None:
+            QTimer.singleShot(100, terminate_once_the_daemon_runs)
+            return
+        daemon_pids.append(holder)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    QTimer.singleShot(100, terminate_once_the_daemon_runs)
+    code = app_module.run_app(data)
+
+    assert code == 0
+    assert daemon_pids, "the daemon never started"
+    assert lock.holder() is None
+    assert not psutil.pid_exists(daemon_pids[0]) or psutil.Process(daemon_pids[0]).status() == (
+        psutil.STATUS_ZOMBIE
+    )

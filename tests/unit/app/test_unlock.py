@@ -93,8 +93,11 @@ def test_a_wrong_passphrase_never_touches_the_store_file(
     assert connects == []
     assert str(paths.store_file) not in opened
     assert str(keys.keyinfo_path(paths.store_file)) in opened
-    # Same files (no -wal/-shm appeared), same bytes, same modification times.
-    assert _snapshot(paths.data_dir) == before
+    # Same files (no -wal/-shm appeared), same bytes, same modification times;
+    # only the count of wrong tries was written, beside them.
+    after = _snapshot(paths.data_dir)
+    assert after.pop(keys.attempts_path(paths.store_file).name)
+    assert after == before
     assert unlock.unlock_with_passphrase(paths, PASSPHRASE) == key
 
 
@@ -160,9 +163,18 @@ def test_passphrase_problems_in_plain_words() -> None:
     assert unlock.passphrase_problem("long enough", "long enough") is None
 
 
-def test_retry_delay_grows_then_caps_and_resets() -> None:
-    delay = unlock.RetryDelay()
-    waits = [delay.after_failure() for _ in range(9)]
+def test_retry_delay_grows_then_caps_and_resets(paths: AppPaths) -> None:
+    _make_store(paths)
+    clock = [1000.0]
+    wrong, right = keys.KeySource(passphrase="no"), keys.KeySource(passphrase=PASSPHRASE)
+    waits = []
+    for _ in range(9):
+        with pytest.raises(WrongPassphrase):
+            keys.unlock_key(paths.store_file, wrong, clock=lambda: clock[0])
+        waits.append(unlock.next_try_wait(paths, now=clock[0]))
+        clock[0] += 60
     assert waits == [0, 0, 2, 4, 8, 16, 30, 30, 30]
-    delay.reset()
-    assert delay.after_failure() == 0
+    keys.unlock_key(paths.store_file, right, clock=lambda: clock[0])
+    with pytest.raises(WrongPassphrase):
+        keys.unlock_key(paths.store_file, wrong, clock=lambda: clock[0])
+    assert unlock.next_try_wait(paths, now=clock[0]) == 0

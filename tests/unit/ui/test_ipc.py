@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import stat
+import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -148,6 +151,11 @@ def test_another_data_dir_has_its_own_app(qtbot: QtBot, server: IpcServer, tmp_p
         pytest.param(b'{"v": 1, "command": "sh', id="never-finished"),
     ],
 )
+@pytest.mark.expected_log("mirix.ui.ipc", "WARNING", r"a client sent no complete request")
+@pytest.mark.expected_log("mirix.ui.ipc", "WARNING", r"ignoring a request longer than")
+@pytest.mark.expected_log("mirix.ui.ipc", "WARNING", r"ignoring a request of protocol version")
+@pytest.mark.expected_log("mirix.ui.ipc", "WARNING", r"ignoring a request that is not")
+@pytest.mark.expected_log("mirix.ui.ipc", "WARNING", r"ignoring a request without a command")
 def test_invalid_data_is_logged_and_dropped(
     qtbot: QtBot,
     server: IpcServer,
@@ -188,3 +196,54 @@ def test_a_stale_socket_of_a_crashed_app_is_taken_over(qtbot: QtBot, data_dir: P
     finally:
         server.close()
     assert not os.path.exists(name)  # closing removes it
+
+
+_CONNECT_AS_OTHER = (
+    "import socket, sys\n"
+    "client = socket.socket(socket.AF_UNIX)\n"
+    "try:\n"
+    "    client.connect(sys.argv[1])\n"
+    "except OSError as exc:\n"
+    "    print(type(exc).__name__)\n"
+    "else:\n"
+    "    print('connected')\n"
+)
+
+
+# The other user runs the system's Python: this one may live in root's home.
+_SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "getuid") or os.getuid() != 0 or _SYSTEM_PYTHON is None,
+    reason="switching to another uid needs root, and a python3 that user can run",
+)
+def test_a_process_of_another_user_cannot_connect(qtbot: QtBot) -> None:
+    # A data dir others may walk through (pytest's own temp dir is 0700, which
+    # alone would keep them out): only the socket's directory and mode stop them.
+    base = Path(tempfile.mkdtemp(prefix="mirix-ipc-"))
+    base.chmod(0o711)
+    running = IpcServer(base / "data")
+    assert running.listen()
+    name = Path(running.name)
+
+    def connect_as_nobody() -> str:
+        result = subprocess.run(
+            [str(_SYSTEM_PYTHON), "-I", "-c", _CONNECT_AS_OTHER, str(name)],
+            user=65534,
+            group=65534,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return result.stdout.strip() or result.stderr.strip()
+
+    try:
+        assert connect_as_nobody() == "PermissionError"
+        # The check can fail: opened up, the same socket lets that user in.
+        name.parent.chmod(0o711)
+        name.chmod(0o777)
+        assert connect_as_nobody() == "connected"
+    finally:
+        running.close()
+        shutil.rmtree(base)

@@ -52,6 +52,7 @@ def test_the_daemon_command_passes_an_explicit_data_dir(paths: AppPaths) -> None
     assert frozen[0] == "/opt/mirix/mirix-desktop" and frozen[1] == "--data-dir"
 
 
+@pytest.mark.expected_log("mirix.ui.supervisor", "WARNING", r"the capture daemon cannot be started")
 def test_a_daemon_that_cannot_start_is_reported(
     qtbot: QtBot, paths: AppPaths, stop_later: list[DaemonSupervisor]
 ) -> None:
@@ -64,6 +65,10 @@ def test_a_daemon_that_cannot_start_is_reported(
     assert supervisor.status.reason == failed.args[0]
 
 
+@pytest.mark.expected_log(
+    "mirix.ui.supervisor", "WARNING", r"The recording process ended with code"
+)
+@pytest.mark.expected_log("mirix.ui.supervisor", "WARNING", r"ignoring a line from the capture")
 def test_a_dying_daemon_is_restarted_with_growing_delays(
     qtbot: QtBot, paths: AppPaths, stop_later: list[DaemonSupervisor]
 ) -> None:
@@ -88,7 +93,7 @@ def test_a_dying_daemon_is_restarted_with_growing_delays(
     supervisor.stop()
 
     # Why: the exit code and its last message, without the log line's prefix.
-    assert failures[0][1] == "the capture daemon exited with code 3: the disk is full"
+    assert failures[0][1] == "The recording process ended with code 3: the disk is full"
     # Each restart reported itself with "started": recovered after each failure but the last.
     assert len(recoveries) >= 2
     assert failures[0][0] < recoveries[0] < failures[1][0] < recoveries[1] < failures[2][0]
@@ -98,6 +103,9 @@ def test_a_dying_daemon_is_restarted_with_growing_delays(
     assert failures[2][0] - failures[1][0] >= 1.0
 
 
+@pytest.mark.expected_log(
+    "mirix.ui.supervisor", "WARNING", r"The recording process ended with code"
+)
 def test_the_child_gets_the_key_line_then_end_of_input(
     qtbot: QtBot, paths: AppPaths, stop_later: list[DaemonSupervisor]
 ) -> None:
@@ -110,4 +118,4 @@ def test_the_child_gets_the_key_line_then_end_of_input(
     with qtbot.waitSignal(supervisor.daemon_failed, timeout=10_000) as failed:
         supervisor.start()
     # It read the key line, then saw stdin closed (EOF) and exited on its own.
-    assert "exited with code 7" in failed.args[0]
+    assert "ended with code 7" in failed.args[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from mirix_desktop.app.unlock import RetryDelay, create_key
+from mirix_desktop.app.unlock import create_key, next_try_wait
 from mirix_desktop.errors import NotAStore, WrongPassphrase
 from mirix_desktop.memory import connection, keys
 from mirix_desktop.paths import AppPaths, resolve_paths
@@ -88,13 +88,17 @@ def test_wrong_passphrase_then_retry_unlocks(qtbot: QtBot, paths: AppPaths, key:
     qtbot.waitUntil(lambda: _message(window) == WRONG_PASSPHRASE, timeout=10_000)
     assert window.isVisible() and window.key() is None
     assert field.isEnabled() and _button(window, "Unlock").isEnabled()
-    assert _files(paths.data_dir) == before  # the store file (and its folder) untouched
+    attempts = keys.attempts_path(paths.store_file)
+    after = _files(paths.data_dir)
+    assert after.pop(attempts.name)  # the wrong try is counted beside the store...
+    assert after == before  # ...which is untouched, with the rest of its folder
 
     field.setText(PASSPHRASE)
     qtbot.mouseClick(_button(window, "Unlock"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert window.result() == QtWidgets.QDialog.DialogCode.Accepted
     assert window.key() == key
+    assert not attempts.exists()  # a right passphrase clears the count
 
 
 def test_the_wait_grows_after_repeated_failures(qtbot: QtBot, paths: AppPaths, key: bytes) -> None:
@@ -103,11 +107,15 @@ def test_the_wait_grows_after_repeated_failures(qtbot: QtBot, paths: AppPaths, k
 
     def unlock(passphrase: str) -> bytes:
         tries.append(passphrase)
-        if passphrase != PASSPHRASE:
-            raise WrongPassphrase(paths.store_file, "wrong")
-        return key
+        source = keys.KeySource(passphrase=passphrase)
+        return keys.unlock_key(paths.store_file, source, clock=clock)
 
-    window = _show(qtbot, UnlockWindow(paths, unlock=unlock, clock=clock))
+    window = _show(
+        qtbot,
+        UnlockWindow(
+            paths, unlock=unlock, clock=clock, wait_left=lambda: next_try_wait(paths, clock.now)
+        ),
+    )
     field = _field(window)
     unlock_button = _button(window, "Unlock")
 
@@ -143,12 +151,36 @@ def test_the_wait_grows_after_repeated_failures(qtbot: QtBot, paths: AppPaths, k
 
 
 def test_an_empty_passphrase_costs_no_wait(qtbot: QtBot, paths: AppPaths, key: bytes) -> None:
-    delay = RetryDelay()
-    window = _show(qtbot, UnlockWindow(paths, delay=delay))
+    window = _show(qtbot, UnlockWindow(paths))
     for _ in range(4):
         qtbot.mouseClick(_button(window, "Unlock"), Qt.MouseButton.LeftButton)
     assert "Type your passphrase" in _message(window)
-    assert delay.failures == 0 and _button(window, "Unlock").isEnabled()
+    assert keys.read_attempts(paths.store_file).failures == 0
+    assert _button(window, "Unlock").isEnabled()
+
+
+def test_a_wait_earned_before_survives_closing_the_window(
+    qtbot: QtBot, paths: AppPaths, key: bytes
+) -> None:
+    clock = FakeClock()
+    for _ in range(4):  # in another window, an earlier run of the app, or the CLI
+        with pytest.raises(WrongPassphrase):
+            keys.unlock_key(paths.store_file, keys.KeySource(passphrase="no"), clock=clock)
+        clock.now += 60
+    clock.now += 1.5 - 60  # the 4th wrong try was 1.5 s ago: 4 s to wait, 2.5 left
+    window = _show(
+        qtbot,
+        UnlockWindow(paths, clock=clock, wait_left=lambda: next_try_wait(paths, clock.now)),
+    )
+    assert window.waiting and not _button(window, "Unlock").isEnabled()
+    assert "try again in 3 s" in _message(window)
+    clock.now += 3
+    qtbot.waitUntil(_button(window, "Unlock").isEnabled, timeout=2_000)
+    assert _message(window) == ""
+    _field(window).setText(PASSPHRASE)
+    qtbot.mouseClick(_button(window, "Unlock"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.key() == key, timeout=5_000)
+    assert keys.read_attempts(paths.store_file).failures == 0
 
 
 def test_missing_key_info_is_named_with_quit_only(
@@ -168,6 +200,7 @@ def test_missing_key_info_is_named_with_quit_only(
     assert not window.isVisible() and window.key() is None
 
 
+@pytest.mark.expected_log("mirix.ui.unlock", "ERROR", r"unlocking failed unexpectedly")
 def test_an_unexpected_failure_is_shown_not_raised(
     qtbot: QtBot, paths: AppPaths, key: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,0 +1,488 @@
+"""Where the secrets are on one line of OCR text: spans to replace.
+
+`line_spans` runs every rule on one line (a screen row, its pieces joined by
+two spaces) and returns the character spans to redact, merged, and whether the
+line ends with a label whose value must be on the next line. `redaction.py`
+applies the spans and handles what crosses lines (wrapped secrets, PEM keys).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mirix_desktop.privacy.secret_patterns import (
+    IBAN_START,
+    PREFIX_AT_END,
+    RANDOM_MIN_LENGTH,
+    TOKEN_RUN,
+    TOKEN_STARTS,
+    TOKENS,
+    card_spans,
+    extend_token,
+    has_mixed_case,
+    hex_like,
+    iban_at,
+    looks_random,
+    looks_random_alone,
+    looks_random_short,
+    token_like,
+    token_ok,
+)
+
+Span = tuple[int, int]
+
+# -- values behind a label ---------------------------------------------------------
+
+# A secret-ish keyword ending a label, then ":" or "=". The label may be an
+# identifier ("DB_PASSWORD", "client_secret", "aws_secret_access_key",
+# camelCase "jwtSecret") but the keyword has to end it: "token_type_ids" or
+# "max_tokens" name no secret. A bare "key" names one only at the end of a
+# longer identifier ("STRIPE_KEY"), and then the value must look like one
+# ("sort_key=len" is code).
+_LABELLED = re.compile(
+    r"(?:(?<![A-Za-z0-9])(?P<keyword>passw[o0]rd|passwd|passcode|passphrase|pwd|pin|secret"
+    r"|t[o0]ken|api[ _.-]?key|apikey|iban|private[ _.-]?key|secret[ _.-]?key"
+    r"|access[ _.-]?key(?:[ _.-]?id)?)"
+    r"|(?<=[a-z0-9])(?-i:(?P<camel>Password|Passwd|Passphrase|Secret|Token|ApiKey|Key|Pwd))"
+    r"|(?<=[A-Za-z0-9][_.-])(?P<weak>key|pass|auth|credentials?)"
+    r"|(?<![A-Za-z0-9])(?P<weak_word>auth|credentials?))"
+    r"(?:[_.-](?:access[_.-])?key|[_.-]value|[_.-]code)?"
+    r"(?:[ \t]+(?:access|key|code|number|value|again|confirmation)(?![A-Za-z0-9]))*"
+    r"(?:[ \t]*\[[^\]]{0,24}\])?"  # aws configure's "Secret Access Key [None]:"
+    r"[ \t]*[\"'“”‘’`]?[ \t]*(?::=|=>|:(?!:)|=(?!=))[ \t]*",
+    re.IGNORECASE,
+)
+# Every `_LABELLED` keyword contains one of these (lowercased): lines without skip it.
+_LABEL_WORDS = (
+    "pass",
+    "pwd",
+    "pin",
+    "secret",
+    "token",
+    "t0ken",
+    "key",
+    "iban",
+    "auth",
+    "credential",
+)
+# `--password VALUE`, `--api-key VALUE`: a flag and the next word.
+_FLAG = re.compile(
+    r"(?<![\w-])--?(?:password|passwd|pass|token|api-?key|secret|auth-token|access-token|"
+    r"client-secret)(?:[ \t]+|=)(?=[^\s-])",
+    re.IGNORECASE,
+)
+# `export WORD` alone: OCR dropped the `NAME=` of `export NAME=KEY` and kept
+# a piece of the key (an exported variable's name is a plain identifier).
+_EXPORT = re.compile(r"(?<![\w-])export[ \t]+(?P<value>[^\s=]{6,})[ \t]*$")
+QUOTES = "\"'“”‘’`"
+_CLOSING = {'"': '"”“', "“": '"”“', "”": '"”“', "'": "'’‘", "‘": "'’‘", "’": "'’‘", "`": "`"}
+_WORD = re.compile(r"[^\s\"'`]+")
+# Values after such a label that hold nothing secret. Screens show a lot of
+# code, where `token=None`, `pwd = os.getcwd()` or `token: str | None = None`
+# would otherwise wipe every line that mentions a token.
+NOT_A_SECRET = re.compile(
+    r"(?:\[REDACTED\]|[\s*•●·∙◦○])*"  # empty, masked in the UI, or already redacted
+    r"|(?i:none|null|nil|true|false|undefined|required|optional)"
+    r"|[A-Za-z_][\w.]*[(\[].*"  # a call or subscript: getpass(), entry[1], os.environ["PW"]
+    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"  # a reference: self.token, args.password
+    r"|\$\{?\w+\}?|\{\{?[\w. ]*\}?\}|%\w+%|<[\w .-]+>"  # placeholders, env variables
+    r"|(?:str|bytes|int|bool|string|number|SecretStr|Optional|Union)\b.*"  # type annotations
+    r"|[,;)\]}].*"  # code after an empty string OCR read as one quote: `passwd=", acct="`
+    r"|.*\s=\s.*"  # an annotation with a default: `token: TokenOpt = None`
+)
+_FIRST_WORD = re.compile(r"[A-Za-z_][\w.]*(?=$|[\s,;)\]}`'\"])")
+_NOT_A_LITERAL = frozenset({"none", "null", "nil", "true", "false", "undefined"})
+
+
+def is_secret_value(value: str, keyword: str, *, weak: bool = False) -> bool:
+    """Whether the text behind a label holds a secret, not code or a placeholder."""
+    bare = value.rstrip(",;)").strip(QUOTES)
+    if not bare or NOT_A_SECRET.fullmatch(bare):
+        return False
+    if weak:
+        # Behind "sort_key" or "auth" only something key-like is a secret.
+        return " " not in bare and len(bare) >= 8 and (token_like(bare) or looks_random(bare))
+    first = _FIRST_WORD.match(bare)
+    if first is None:
+        return True
+    word = first.group()
+    lowered = word.lower()
+    if lowered in _NOT_A_LITERAL:
+        return False
+    # `token=token, timeout=timeout` or `api_token=self.api_token`: code passing
+    # a variable along. A real password may contain the word ("password123"),
+    # but not as an identifier with "_" or "." in it.
+    keyword = keyword.lower()
+    return not (lowered == keyword or (keyword in lowered and "_" in word))
+
+
+def _value_span(line: str, start: int) -> Span:
+    """The value that starts at `start`: to its closing quote, or to the end of the line."""
+    rest = line[start:]
+    if rest and rest[0] in QUOTES:
+        # A quoted value ends at its closing quote; later labels on the line
+        # (JSON, query strings) still get their own turn. OCR may read a
+        # straight quote as a curly one, but not as the other kind.
+        closing = _CLOSING[rest[0]]
+        close = next((i for i in range(1, len(rest)) if rest[i] in closing), len(rest))
+        return start + 1, start + close
+    return start, start + len(rest.rstrip())
+
+
+def _labelled_spans(line: str) -> tuple[list[Span], bool]:
+    """Secret values behind labels; and whether the line ends with a label and no value."""
+    spans: list[Span] = []
+    dangling = False
+    position = 0
+    while match := _LABELLED.search(line, position):
+        keyword = match["keyword"] or match["camel"] or match["weak"] or match["weak_word"]
+        weak = (match["keyword"] is None and match["camel"] is None) or keyword.lower() == "key"
+        start, end = _value_span(line, match.end())
+        value = line[start:end]
+        if not value.strip(QUOTES + " "):
+            dangling = not line[end:].strip(QUOTES + " ,;{")
+        elif is_secret_value(value, keyword, weak=weak):
+            spans.append((start, end))
+        position = max(end, match.end())
+    for flag in _FLAG.finditer(line):
+        word = _WORD.match(line, flag.end())
+        # Prose says "--password to set it"; a value has a digit, a symbol or a case change.
+        if (
+            word is not None
+            and len(word.group()) >= 6
+            and not word.group().isalpha()
+            and is_secret_value(word.group(), "password")
+        ):
+            spans.append(word.span())
+    return spans, dangling
+
+
+def _export_spans(line: str) -> Iterator[Span]:
+    export = _EXPORT.search(line)
+    if export is not None and token_like(export["value"]):
+        yield export.span("value")
+
+
+# A line that is only a label (a table's "access_token" column, a form's
+# "Password" above its field): the value is the next line.
+LABEL_ONLY = re.compile(
+    r"[\"'`]?[\w.-]*(?i:passw[o0]rd|passwd|passphrase|secret|t[o0]ken|api[ _.-]?key)[\"'`]?"
+)
+
+# -- other shapes ---------------------------------------------------------------
+
+# scheme://user:PASSWORD@host, with the spaces and misread letters OCR puts in
+# ("mysq]: //root: pw@", a space inside the password).
+_URL_CREDENTIALS = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z][^\s:/]{1,30}[ ]?:[ ]?/[ ]?/[ ]?"
+    r"[^\s:/@]{0,64}[ ]?:[ ]?(?P<password>[^\s/@][^\s/]{0,127}?(?:[ ][^\s/@:]{1,64}?)?)"
+    r"[ ]?[@©®](?=[\w\[])"
+)
+_AUTHORIZATION = re.compile(
+    r"(?i)(?<![\w-])(?:proxy-)?authori[sz]ation[\"']?[ \t]*(?:[:=][ \t]*[\"']?[ \t]*"
+    r"(?:(?:bearer|basic|token|digest|bot|apikey|sso-key|hmac|negotiate|ntlm)\b[ \t]*)?"
+    r"|[ \t](?:bearer|basic|token)[ \t]+)"
+)
+_BEARER = re.compile(r"(?i)(?<![\w-])bearer[ \t]+(?=\S)")
+# A header whose value OCR put on the next row ("Bearer ey" | "dTSSER…").
+_AUTHORIZATION_AT_END = re.compile(
+    r"(?i)(?:authori[sz]ation[\"']?[ \t]*[:=][ \t]*[\"']?[ \t]*(?:bearer|basic|token)?|bearer)"
+    r"[ \t]*\S{0,7}$"
+)
+# A URL's query parameters that carry credentials, and a value whose name OCR
+# dropped ("…googleapis jZ9ifzG3xmE&callback=initMap").
+_QUERY_SECRET = re.compile(
+    r"(?i)[?&;](?:key|api_?key|sig|signature|code|auth|token|access_token|refresh_token|id_token"
+    r"|client_secret|password|passwd|secret|x-amz-signature|x-amz-credential|x-amz-security-token"
+    r"|awsaccesskeyid|session|sessionid|sid)=(?P<value>[^&\s#\"'<>]{6,})"
+)
+_QUERY_ORPHAN = re.compile(r"(?<![\w.%=-])(?P<value>[A-Za-z0-9_-]{8,})(?=&[A-Za-z_][\w-]*=)")
+_PLACEHOLDER = re.compile(r"\$\{?\w+\}?|<[\w .-]+>|\{\{[\w. ]*\}\}|\.{3}|\*+|x+|X+")
+# AWS secret access keys are 40 base64 characters with no prefix; on a line
+# that says "secret" they go even when a hash-like look spares them elsewhere.
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+# Recovery and licence keys: groups of capitals and digits joined by dashes.
+_GROUPED = re.compile(
+    r"(?<![\w-])(?:[A-Z0-9]{4,8}[ ]?[-—–][ ]?){2,}[A-Z0-9]{4,8}(?:[ ]?[-—–])?(?![\w])"
+)
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
+# Words that make a number of an IBAN's length an account number even when OCR
+# broke its check digits.
+_BANK_WORDS = re.compile(
+    r"(?i)\b(?:[I1l]BAN|account|acct|bank|konto|compte|cuenta|rekening|beneficiary|"
+    r"transfer|bic|swift)\b"
+)
+TRAILING = " \t\"'`,;)]}>.“”‘’"
+
+
+def _token_spans(line: str) -> Iterator[Span]:
+    done = 0
+    for start in TOKEN_STARTS.finditer(line):
+        if start.start() < done:
+            continue
+        match = TOKENS.match(line, start.start())
+        if match is None:
+            continue
+        done = match.end()
+        kind = match.lastgroup or ""
+        # An AWS key id has a fixed length: what follows is something else.
+        end = match.end() if kind == "aws_key_id" else extend_token(line, match.end())
+        if token_ok(kind, line[match.start() : end]):
+            yield match.start(), end
+    prefix = PREFIX_AT_END.search(line)
+    if prefix is not None:
+        yield prefix.start(), len(line.rstrip())
+
+
+def _random_spans(line: str) -> Iterator[Span]:
+    """Runs that look random, alone or joined with the pieces OCR split them into.
+
+    A chain starts at a token-like run and takes the next run one or two
+    spaces on while it is token-like too; a short other piece between two
+    such runs ("40", "OKZYD") is taken with them. A chain that does not look
+    random as a whole may still end or start with a part that does (a
+    version number before a key): those are tried too, then each long run.
+    """
+    runs = [run for run in TOKEN_RUN.finditer(line) if not _is_marker(line, run)]
+    index = 0
+    while index < len(runs):
+        chain = [runs[index]]
+        if not token_like(runs[index].group()):
+            # Only long runs can be random on their own ("qwxkzjvbnmplrtyuiozx").
+            if len(runs[index].group()) >= RANDOM_MIN_LENGTH:
+                yield from _random_in_chain(line, chain)
+            index += 1
+            continue
+        while index + len(chain) < len(runs) and len(chain) < _CHAIN_MAX:
+            following = runs[index + len(chain)]
+            if not _adjacent(line, chain[-1], following):
+                break
+            if token_like(following.group()):
+                chain.append(following)
+                continue
+            after = index + len(chain) + 1
+            if (
+                len(following.group()) <= 8
+                and after < len(runs)
+                and _adjacent(line, following, runs[after])
+                and token_like(runs[after].group())
+            ):
+                chain += [following, runs[after]]
+                continue
+            break
+        if len(chain) > 1 or len(chain[0].group()) >= 10:
+            yield from _random_in_chain(line, chain)
+        index += len(chain)
+
+
+# OCR cuts a key into a few pieces, not dozens; a longer chain is a row of
+# short codes, judged in parts of this many runs.
+_CHAIN_MAX = 12
+
+
+def _random_in_chain(line: str, chain: list[re.Match[str]]) -> Iterator[Span]:
+    start = chain[0].start()
+    word = line.rfind(" ", 0, max(0, start - 1)) + 1  # the word, and a space after "SHA256:"
+    if _DIGEST_BEFORE.search(line, word, start) or _DIGEST_AT.match(line, start):
+        return  # a fingerprint or an integrity hash: "SHA256:nThbg6kX…", "sha512-…"
+    for drop in range(len(chain) - 1):
+        for part in (chain[drop:], chain[: len(chain) - drop]) if drop else (chain,):
+            if looks_random(" ".join(m.group() for m in part)):
+                yield _trimmed(line, part[0].start(), part[-1].end())
+                return
+    for run in chain:
+        text = run.group()
+        if (len(text) >= 16 and looks_random(text)) or looks_random_short(text):
+            yield _trimmed(line, *run.span())
+
+
+_DIGEST_BEFORE = re.compile(r"(?i)(?<![A-Za-z0-9])(?:sha(?:1|224|256|384|512)|md5)[:=]")
+_DIGEST_AT = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5)-")
+
+
+def _is_marker(line: str, run: re.Match[str]) -> bool:
+    """Whether the run is the inside of an earlier `[REDACTED]`."""
+    return run.group() == "REDACTED" and line[run.start() - 1 : run.start()] == "["
+
+
+def _lone_word_spans(line: str) -> Iterator[Span]:
+    """A row of one to three words that together look like a piece of a key."""
+    words = [word for word in line.split() if "[REDACTED]" not in word]
+    if not 1 <= len(words) <= 3:
+        return
+    if len(words) > 1 and (not any(token_like(w) for w in words) or any(_plain(w) for w in words)):
+        return
+    if looks_random_alone("".join(words)):
+        start = line.index(words[0])
+        while line[start] in QUOTES + "([{":
+            start += 1
+        yield start, len(line.rstrip().rstrip(TRAILING))
+
+
+def _plain(word: str) -> bool:
+    """A word of prose: small letters, perhaps capitalised ("key", "Signature")."""
+    core = word.strip(TRAILING + ":!?(")
+    return len(core) >= 2 and core.isalpha() and (core.islower() or core.istitle())
+
+
+# A key's name, then its value after a gap (a table: "access_token  eyJhbGci…").
+_NAME_THEN_VALUE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z0-9]*[_.-][\w.-]*?(?i:t[o0]ken|secret|passw[o0]rd|passwd|api[_-]?key)"
+    r"[\"']?[ \t]+[\"']?(?P<value>[^\s\"']{8,})[\"',]*[ \t]*$"
+)
+
+
+def _name_then_value_spans(line: str) -> Iterator[Span]:
+    match = _NAME_THEN_VALUE.search(line)
+    if match is not None and token_like(match["value"]):
+        yield match.span("value")
+
+
+def _trimmed(line: str, start: int, end: int) -> Span:
+    """Without the path and URL punctuation around it: "//" before a key in a URL stays."""
+    while start < end and line[start] in "/.~":
+        start += 1
+    while end > start and line[end - 1] in "/.~":
+        end -= 1
+    return start, end
+
+
+def _adjacent(line: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    return line[first.end() : second.start()] in (" ", "  ")
+
+
+def _dsn_spans(line: str) -> Iterator[Span]:
+    for match in _URL_CREDENTIALS.finditer(line):
+        yield match.span("password")
+    if "@" in line:
+        for match in _DSN_REMNANT.finditer(line):
+            value = match["password"]
+            if any(c.isdigit() for c in value) and any(c.isupper() for c in value):
+                yield match.span("password")
+
+
+# What OCR left of `scheme://user:PASSWORD@host:port` once it dropped the
+# start: a password-like word right before "@" and a host with a port or an
+# IP address ("-Breeze-8347@127.0.0.1:3306"). E-mail addresses have neither.
+_DSN_REMNANT = re.compile(
+    r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@(?=(?:\d{1,3}\.){3}\d{1,3}|[\w.-]+:\d{2,5}\b)"
+)
+
+
+def _authorization_spans(line: str) -> Iterator[Span]:
+    # A header's value is the rest of the line, however OCR cut it into words.
+    for match in _AUTHORIZATION.finditer(line):
+        run = TOKEN_RUN.match(line, match.end())
+        if run is None or len(run.group()) < 8 or _PLACEHOLDER.fullmatch(run.group()):
+            continue
+        if token_like(run.group()) or looks_random(run.group()):
+            yield run.start(), max(run.end(), len(line.rstrip(TRAILING)))
+    for match in _BEARER.finditer(line):
+        run = TOKEN_RUN.match(line, match.end())
+        if run and len(run.group()) >= 12 and token_like(run.group()):
+            yield run.start(), extend_token(line, run.end())
+
+
+def _query_spans(line: str) -> Iterator[Span]:
+    if "=" not in line:
+        return
+    for match in _QUERY_SECRET.finditer(line):
+        value = match["value"]
+        if not value.isalpha() or token_like(value):
+            yield match.span("value")
+    for match in _QUERY_ORPHAN.finditer(line):
+        value = match["value"]
+        if token_like(value) and not value.isdigit() and not hex_like(value):
+            yield match.span("value")
+
+
+def _iban_spans(line: str) -> Iterator[Span]:
+    labelled = _BANK_WORDS.search(line) is not None
+    for match in IBAN_START.finditer(line):
+        end = iban_at(line, match.start(), labelled=labelled)
+        if end is not None:
+            yield match.start(), end
+
+
+def _grouped_spans(line: str) -> Iterator[Span]:
+    for match in _GROUPED.finditer(line):
+        groups = re.findall(r"[A-Z0-9]+", match.group())
+        if len(groups) >= 3 and sum(token_like(g) for g in groups) >= 2:
+            yield match.span()
+
+
+def _aws_secret_spans(line: str) -> Iterator[Span]:
+    if "secret" not in line.lower():
+        return
+    for match in _AWS_SECRET.finditer(line):
+        if has_mixed_case(match.group()):
+            yield match.span()
+
+
+def merge(spans: list[Span]) -> list[Span]:
+    """Sorted, with overlapping and touching spans made one; empty ones dropped."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@dataclass(frozen=True)
+class LineSecrets:
+    spans: list[Span]  # merged, in order
+    dangling: bool  # ends with a label whose value is not on this line
+
+
+# Cheap tests that rule a rule out for most lines (a screen has hundreds):
+# each rule's matches contain what its test looks for.
+_RANDOMISH = re.compile(r"[A-Za-z]\d|\d[A-Za-z]|[a-z][A-Z]|[A-Za-z0-9+/_~.-]{16}")
+_IBAN_HINT = re.compile(r"[A-Z]{2}[ ]?[0-9OoIlSB]{2}")
+_CARD_HINT = re.compile(r"[0-9OoIlSB|](?:[ \t-]{0,3}[0-9OoIlSB|]){12}")
+
+
+def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
+    """Every secret on one line (see `redaction.py` for the rules)."""
+    if len(line) < 4:
+        return LineSecrets([], False)
+    found: list[Span] = []
+    lowered = line.lower()
+    if TOKEN_STARTS.search(line):
+        found += _token_spans(line)
+    if _RANDOMISH.search(line):
+        found += _random_spans(line)
+        found += _lone_word_spans(line)
+        if "export" in line:
+            found += _export_spans(line)
+    if "/" in line or "@" in line:
+        found += _dsn_spans(line)
+    auth = "uthori" in lowered or "bearer" in lowered
+    if auth:
+        found += _authorization_spans(line)
+    if "=" in line:
+        found += _query_spans(line)
+    if _IBAN_HINT.search(line):
+        found += _iban_spans(line)
+    if _CARD_HINT.search(line):
+        found += card_spans(line)
+    if "-" in line or "—" in line or "–" in line:
+        found += _grouped_spans(line)
+    dangling = False
+    if any(word in lowered for word in _LABEL_WORDS):
+        labelled, dangling = _labelled_spans(line)
+        found += labelled
+        found += _name_then_value_spans(line)
+        found += _aws_secret_spans(line)
+        dangling = dangling and not labelled
+    if emails and "@" in line:
+        found += (m.span() for m in _EMAIL.finditer(line))
+    dangling = dangling or (auth and _AUTHORIZATION_AT_END.search(line) is not None)
+    return LineSecrets(merge(found), dangling)
