@@ -15,7 +15,7 @@ run: setup
 test: setup lint
 	$(BIN)/python -m pytest -q
 
-lint:
+lint: setup
 	$(BIN)/ruff check mirix_desktop tests
 	$(BIN)/ruff format --check mirix_desktop tests
 	$(BIN)/mypy

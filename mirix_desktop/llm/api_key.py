@@ -2,7 +2,7 @@
 
 The secure OS keyring comes first (`mirix-desktop llm set-key` puts the key
 there, one entry per API root), then the environment variable named by
-`[llm.openai] api_key_env`. Plaintext keyring backends are never used, and a
+`[openai] api_key_env`. Plaintext keyring backends are never used, and a
 key is never written to the config file: on a machine without a secure keyring
 the environment variable is the only place for it.
 """
@@ -57,7 +57,7 @@ def store_api_key(base_url: str, key: str) -> None:
         raise KeyUnavailable(
             "There is no secure OS keyring on this machine (no Secret Service, Keychain or "
             "Windows Credential Locker in this session), and API keys are never written to "
-            "files. Put the key in the environment variable named by `[llm.openai] "
+            "files. Put the key in the environment variable named by `[openai] "
             "api_key_env` instead (OPENAI_API_KEY by default), e.g. "
             "`export OPENAI_API_KEY=...`."
         )

@@ -72,7 +72,7 @@ class OpenAIChatModel:
         if not model:
             raise LlmError(
                 f"no model name is configured for the server at {base_url} "
-                "(set `model` in the [llm.openai] section)"
+                "(set `model` in the [openai] section)"
             )
         self._base_url = base_url.rstrip("/")
         self._host = parts.hostname
