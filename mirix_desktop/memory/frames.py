@@ -85,6 +85,27 @@ def save_ocr(conn: Connection, frame_id: int, lines: Sequence[TextLine]) -> None
     conn.execute("UPDATE frames SET ocr_state = 'done' WHERE id = ?", (frame_id,))
 
 
+def frame_thumbnail(conn: Connection, frame_id: int) -> bytes | None:
+    row = conn.execute("SELECT thumbnail FROM frames WHERE id = ?", (frame_id,)).fetchone()
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
+def relabel_frame(
+    conn: Connection,
+    frame_id: int,
+    app: str | None,
+    window_title: str | None,
+    url: str | None,
+    thumbnail: bytes | None,
+) -> None:
+    """Replaces a frame's window fields and thumbnail (a window in it turned out
+    to be excluded once OCR read it); secure_delete zeroes what they held."""
+    conn.execute(
+        "UPDATE frames SET app = ?, window_title = ?, url = ?, thumbnail = ? WHERE id = ?",
+        (app, window_title, url, thumbnail, frame_id),
+    )
+
+
 def count_frames(conn: Connection, since: datetime | None = None) -> int:
     """Frames captured at or after `since` (all of them when None)."""
     if since is None:

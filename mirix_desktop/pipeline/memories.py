@@ -43,7 +43,7 @@ from mirix_desktop.memory.records import (
 )
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ocr.engine import OcrLine
-from mirix_desktop.privacy.exclusions import PrivacyFilter
+from mirix_desktop.privacy.exclusions import Exclusion, PrivacyFilter
 
 log = logging.getLogger("mirix.pipeline.memories")
 
@@ -126,6 +126,25 @@ def url_from_address_bar(window: WindowInfo, lines: list[OcrLine]) -> str | None
             url = match.group(1).rstrip(".,;")
             return url if url.lower().startswith("http") else f"https://{url}"
     return None
+
+
+def address_bar_verdicts(
+    privacy: PrivacyFilter,
+    windows: tuple[WindowInfo, ...],
+    lines: list[OcrLine],
+    monitor_size: tuple[int, int],
+) -> list[tuple[WindowInfo, Exclusion | None]]:
+    """Each browser window whose address bar OCR read, with the URL rule its text
+    matches (OCR's misreadings allowed for, see `PrivacyFilter.excluded_address`)."""
+    verdicts: list[tuple[WindowInfo, Exclusion | None]] = []
+    for window, window_lines in _attribute(windows, lines, monitor_size):
+        if app_kind(window.app) != "web page":
+            continue
+        top = (window.rect.y if window.rect is not None else 0) + _ADDRESS_BAR_HEIGHT
+        bar = [line.text for line in window_lines if line.y <= top]
+        if bar:
+            verdicts.append((window, privacy.excluded_address(bar)))
+    return verdicts
 
 
 def salience(line: OcrLine) -> float:

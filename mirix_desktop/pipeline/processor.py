@@ -45,6 +45,7 @@ from mirix_desktop.memory import frames
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ocr.engine import OcrEngine, OcrLine
 from mirix_desktop.ocr.reuse import ReadingMemo
+from mirix_desktop.pipeline.hiding import AddressBarExclusions, Hiding
 from mirix_desktop.pipeline.jobs import ActivityJob, FrameJob, JobQueue, QueuedJob
 from mirix_desktop.pipeline.memories import MemoryBuilder, MemoryUpdate
 from mirix_desktop.privacy.redaction import Redactor
@@ -179,6 +180,7 @@ class JobProcessor:
         self._engine: OcrEngine | None = None
         self.redactor = redactor
         self.builder = builder
+        self.address_bars = AddressBarExclusions(builder.privacy)
         self._states: OrderedDict[int, list[OcrLine]] = OrderedDict()
         self._memo = ReadingMemo()
         self.last_error: str | None = None
@@ -224,9 +226,12 @@ class JobProcessor:
         return Processed(queued.id, kind, error=self.last_error)
 
     def _activity(self, queued: QueuedJob, job: ActivityJob) -> Processed:
-        written = self._commit(
-            lambda: self.builder.activity(job.state, job.window, job.at), queued.id
-        )
+        state, window = job.state, job.window
+        if window is not None and self.address_bars.hidden(window):
+            # Still the window whose address bar showed an excluded page: as if
+            # capture stopped for it (its title starts no episode).
+            state, window = "excluded", None
+        written = self._commit(lambda: self.builder.activity(state, window, job.at), queued.id)
         return Processed(queued.id, "activity", memories=written)
 
     def _recognize(self, job: FrameJob) -> tuple[list[OcrLine], int, int]:
@@ -257,21 +262,28 @@ class JobProcessor:
             for line, text in zip(raw, texts, strict=True)
         ]
         lines = sorted(carried + new_lines, key=lambda line: (line.y, line.x))
+        size = (job.monitor_rect.width, job.monitor_rect.height)
+        # A browser window whose address bar shows an excluded page: none of its
+        # lines, title or thumbnail is kept (`hiding.py`).
+        hiding = self.address_bars.hide(job.windows, lines, size)
+        windows, kept, kept_new = job.windows, lines, new_lines
+        if hiding is not None:
+            windows = hiding.windows
+            kept = [line for line in lines if hiding.keeps(line)]
+            kept_new = [line for line in new_lines if hiding.keeps(line)]
         # The windows' titles were redacted before the job was written.
         written = self._commit(
             lambda: self.builder.frame(
-                job.windows,
-                lines,
-                new_lines,
-                job.captured_at,
-                job.frame_id,
-                (job.monitor_rect.width, job.monitor_rect.height),
+                windows, kept, kept_new, job.captured_at, job.frame_id, size
             ),
             queued.id,
             job.frame_id,
-            new_lines,
+            kept_new,
+            hiding,
         )
         # Stored: this picture is the base of the next (a retry still finds its own base).
+        # It keeps a hidden window's lines, in memory only, so the next frame
+        # carries its address bar forward and hides it again.
         self._states[job.state_id] = lines
         if job.replaces is not None:
             self._states.pop(job.replaces, None)
@@ -281,8 +293,8 @@ class JobProcessor:
             queued.id,
             "frame",
             frame_id=job.frame_id,
-            lines=tuple(lines),
-            new_lines=len(new_lines),
+            lines=tuple(kept),
+            new_lines=len(kept_new),
             ocr_regions=reads,
             reused_pieces=reused,
             memories=written,
@@ -294,6 +306,7 @@ class JobProcessor:
         job_id: int | None = None,
         frame_id: int | None = None,
         new_lines: list[OcrLine] | None = None,
+        hiding: Hiding | None = None,
     ) -> int:
         """Builds memory updates and writes them, with the job's lines and its
         deletion, in one transaction; returns the memories written.
@@ -307,7 +320,7 @@ class JobProcessor:
             while True:
                 updates = build()
                 try:
-                    ids = self._write(updates, job_id, frame_id, new_lines)
+                    ids = self._write(updates, job_id, frame_id, new_lines, hiding)
                 except MemoryNotFound:
                     gone = self._deleted(updates)
                     if not gone or rewrites == _REWRITES:
@@ -329,6 +342,7 @@ class JobProcessor:
         job_id: int | None,
         frame_id: int | None,
         new_lines: list[OcrLine] | None,
+        hiding: Hiding | None = None,
     ) -> list[int]:
         if not updates and job_id is None:
             return []
@@ -336,6 +350,8 @@ class JobProcessor:
         with self.store.transaction() as conn:
             if frame_id is not None:
                 frames.save_ocr(conn, frame_id, new_lines or [])
+                if hiding is not None:
+                    hiding.relabel(conn, frame_id)
             ids = (
                 self.store.write_prepared(conn, prepared, [u.memory_id for u in updates])
                 if prepared

@@ -11,7 +11,7 @@ negative stores what the user never meant to keep.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,6 +70,22 @@ class Exclusion:
     reason: str
 
 
+# -- MIRIX's own windows ------------------------------------------------------
+#
+# The chat, the timeline and the quick-query box show what MIRIX already
+# holds: captured again, old screen text would come back as new memories at a
+# new time. They are masked like an excluded window, but unlike one they do
+# not stop capture while active: the person is using MIRIX, not hiding from it.
+# Qt names the window class after the application name ("mirix-desktop";
+# some Qt versions capitalise it).
+OWN_APP = "mirix-desktop"
+
+
+def is_own_window(app: str | None, process: str | None = None) -> bool:
+    """Whether a window is one of MIRIX's own (by window class or process name)."""
+    return any(name is not None and name.lower() == OWN_APP for name in (app, process))
+
+
 # -- Shipped exclusions -------------------------------------------------------
 #
 # Password managers are matched on the APP field (WM_CLASS on X11, the process
@@ -106,12 +122,20 @@ _DEFAULTS: tuple[tuple[PrivacyRule, str], ...] = (
     (PrivacyRule(field="app", pattern="1password"), "password manager (1Password)"),
     (PrivacyRule(field="app", pattern="bitwarden"), "password manager (Bitwarden)"),
     (PrivacyRule(field="app", pattern="lastpass"), "password manager (LastPass)"),
-    # The same vaults opened in a browser tab, when the URL is known.
+    # The same vaults opened in a browser tab, by the URL a desktop API gives
+    # or, after `address_urls`, the one OCR read in the address bar. Anchored
+    # on the host, so a link *to* a vault in another page's URL is not one.
+    # OCR's usual misreadings of these hosts are spelt out: a dot read as "-"
+    # or lost, "1" as "l" or lost, "m" as "n" or "rn", "u" as "w", "l" as "j",
+    # "/" as "i", "y/" or ")". Bitwarden's web vault routes with "#/", which
+    # its website does not: that path names it when OCR lost "vault.".
     (
         PrivacyRule(
             field="url",
-            pattern=r"^(?:https?://)?(?:vault\.bitwarden\.(?:com|eu)"
-            r"|my\.1password\.(?:com|ca|eu)|(?:www\.)?lastpass\.com/vault)(?:[/?#:]|$)",
+            pattern=r"^(?:https?://)?(?:[a-z]?vault[.-]?bitwarden\.(?:com?|co[nr]n?|eu|ew)"
+            r"|bitwarden\.(?:com?|co[nr]n?|eu|ew)y?/#/"
+            r"|[mn]y[.-]?[1li|]?password\.(?:com?|co[nr]n?|ca|eu|ew)"
+            r"|(?:[a-z]{2,4}\.?)?[lijt|]?astpass\.(?:com?|co[nr]n?)/+vault(?![a-z0-9-]))",
             regex=True,
         ),
         "password manager web vault",
@@ -170,6 +194,59 @@ DEFAULT_EXCLUSIONS: tuple[PrivacyRule, ...] = tuple(rule for rule, _ in _DEFAULT
 DEFAULT_EXCLUSION_REASONS: tuple[tuple[PrivacyRule, str], ...] = _DEFAULTS
 
 
+# -- URLs as OCR reads them -------------------------------------------------------
+#
+# No desktop API gives a browser's URL: the pipeline reads it from the address
+# bar, and OCR reads "vault.bitwarden.com/#/vault" as "vault. bitwarden.com/#/vault",
+# "vault .bitwarden. con/#/vault", "https: //my.1 password.eu", "vault,bitwarden.com"
+# or "vault bitwarden.com/#/vault". `address_urls` undoes that before the URL
+# rules are tried, on address-bar text only (never a title or a page's text).
+# A URL starts at a word's start, never inside another URL's query ("?next=").
+_URL = re.compile(
+    r"(?<![\w@=?&%#.-])((?:https?://)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d+)?"
+    r"(?:/\S*)?)"
+)
+# A dot read as a comma: only between two letters or digits, never ", " in prose.
+_COMMA_DOT = re.compile(r"(?<=[a-z0-9]),(?=[a-z0-9])")
+# Spaces OCR puts around a URL's dots, slashes and colons.
+_SPACED_SEPARATOR = re.compile(r"\s*([./:])\s*")
+_DOTS = re.compile(r"\.{2,}")
+_GAP = re.compile(r"\s+")
+# Lines of more gaps than this are not an address bar (a tab strip, a page).
+_MOST_GAPS = 8
+
+
+def _url_shaped(url: str) -> bool:
+    """A URL no sentence makes when its spaces are taken out: with a scheme, a
+    path, or a host of three labels ("done. Next" gives "done.next": none)."""
+    host = url.split("//", 1)[-1].split("/", 1)[0]
+    return "//" in url or "/" in url.split("//", 1)[-1] or host.count(".") >= 2
+
+
+def address_urls(text: str) -> list[str]:
+    """The URLs in a line of OCR'd address-bar text, lowercased, as typed.
+
+    URLs found as read come first. Then, with the spaces around ".", "/" and
+    ":" taken out, a comma between letters read as a dot, doubled dots made
+    one, and (for a line of few words) each single space taken out in turn,
+    the URLs these repairs make, if they could not come from ordinary words
+    (see `_url_shaped`).
+    """
+    lowered = text.casefold()
+    found = [match.group(1).rstrip(".,;") for match in _URL.finditer(lowered)]
+    squeezed = _DOTS.sub(".", _SPACED_SEPARATOR.sub(r"\1", _COMMA_DOT.sub(".", lowered)))
+    variants = [squeezed.strip()]
+    gaps = list(_GAP.finditer(variants[0]))
+    if len(gaps) <= _MOST_GAPS:
+        variants += [variants[0][: g.start()] + variants[0][g.end() :] for g in gaps]
+    for variant in variants:
+        for match in _URL.finditer(variant):
+            url = match.group(1).rstrip(".,;")
+            if url not in found and _url_shaped(url):
+                found.append(url)
+    return found
+
+
 def _matcher(rule: PrivacyRule) -> Callable[[str], bool]:
     if rule.regex:
         search = re.compile(rule.pattern, re.IGNORECASE).search
@@ -196,5 +273,13 @@ class PrivacyFilter:
         for rule, reason, matches in self._rules:
             value = values[rule.field]
             if value and matches(value):
+                return Exclusion(rule=rule, reason=reason)
+        return None
+
+    def excluded_address(self, lines: Iterable[str]) -> Exclusion | None:
+        """The first URL rule matching a URL in this address-bar text, as OCR read it."""
+        urls = [url for line in lines for url in address_urls(line)]
+        for rule, reason, matches in self._rules:
+            if rule.field == "url" and any(matches(url) for url in urls):
                 return Exclusion(rule=rule, reason=reason)
         return None

@@ -7,10 +7,11 @@ changing and the real daemon (`mirix-desktop run --no-ui`, 1 s interval,
 on a temp data dir), then runs the trials of `tests/helpers/kill_harness.py`:
 each runs an `ingest` of rendered screenshots beside the daemon, kills the
 daemon (and about half the time the ingest) with SIGKILL after a seeded
-random delay, checks the store the crash left, restarts the daemon (a
-quarter of the time killing it again while it starts), lets the queue drain
-with the screen still, and checks again. Prints the trials survived and,
-per check, the trials that failed it.
+random delay (every fourth trial: inside a memory write, before COMMIT),
+checks the store the crash left, restarts the daemon (a third of the time
+killing it again while it starts), lets the queue drain with the screen
+still, and checks again. Prints the trials survived, where the kills landed
+(from the processes' stacks) and, per check, the trials that failed it.
 """
 
 from __future__ import annotations

@@ -4,16 +4,22 @@ One trial, on a private X display with a text window whose text keeps
 changing (a scrolling log, switching between two documents) while an
 `ingest` of rendered screenshots runs beside the daemon:
 
-1. after a random delay (seeded), the memories and frames committed so far
-   are read through a second connection; then the daemon is SIGKILLed, and
-   the ingest too in about half the trials;
+1. after a random delay (seeded), or, in every fourth trial, once the daemon
+   has stopped itself inside a memory write before its COMMIT
+   (`kill_launcher.py`), the harness notes where each process is (its
+   threads' stacks, dumped on SIGUSR1: `landing()`), freezes it (SIGSTOP),
+   reads the memories and frames committed through a second connection, and
+   SIGKILLs it: the daemon, and the ingest too in about half the trials;
 2. the store the crash left is opened (WAL recovery) and checked:
    `integrity_check`, everything committed before the kill still there (a
-   memory may have grown since, never lost text), nothing duplicated;
+   memory may have grown since, never lost text), nothing duplicated, no
+   job given up;
 3. the daemon is restarted (in some trials killed again while it starts);
    the screen goes still, and the queue, including the jobs of a killed
    ingest, must drain to 0; then the checks run again on what the redone
-   jobs wrote.
+   jobs wrote, every frame of the trial's ingest must hold its image's text
+   (all images when the ingest finished), and no log may hold a warning,
+   an error or a traceback.
 
 What "duplicated" means follows the pipeline's promises: a frame row and
 its job are written together, its OCR lines and the job's deletion
@@ -53,6 +59,7 @@ from mirix_desktop.memory.embedder import StaticEmbedder
 from mirix_desktop.memory.keys import KeySource
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.pipeline.memories import CHUNK_CHARS, line_key
+from tests.helpers.kill_launcher import STOPPED
 from tests.helpers.text_window import TextWindow
 from tests.helpers.xdisplay import XDisplay
 
@@ -66,6 +73,10 @@ DRAIN_TIMEOUT_S = 120.0
 INGEST_TIMEOUT_S = 180.0
 # A killed ingest's queued jobs, with the daemon running on: taken over and done within.
 ORPHAN_TIMEOUT_S = 60.0
+# Armed to stop in its next memory write, the daemon (its screen changing) writes within.
+WRITE_STOP_TIMEOUT_S = 20.0
+# Lines of the logs that no kill may cause (a restart after SIGKILL is routine).
+LOG_PROBLEMS = ("Traceback", " WARNING", " ERROR", " CRITICAL", "internal error")
 
 CHECKS = (
     "daemon restarted",
@@ -73,6 +84,9 @@ CHECKS = (
     "committed memories kept",
     "committed frames kept",
     "queue drained",
+    "no job given up",
+    "ingested images stored",
+    "no error logged",
     "no duplicate frames",
     "no duplicate OCR lines",
     "no line twice in a document",
@@ -108,6 +122,9 @@ class TrialResult:
     memories: int = 0
     frames: int = 0
     drain_s: float = 0.0
+    # Where each SIGKILL of the daemon landed (`landing()`), then the ingest's.
+    landed: list[str] = field(default_factory=list)
+    ingest_landed: str | None = None
 
     @property
     def survived(self) -> bool:
@@ -225,8 +242,95 @@ def render_ingest_images(folder: Path, trial: int, count: int, rng: random.Rando
     return paths
 
 
+def ingest_title(trial: int) -> str:
+    return f"Scanned report {trial}"
+
+
 def marker_key(trial: int, index: int) -> str:
     return line_key(f"zq{trial:03d}x{index:02d}")
+
+
+# -- where a kill lands ----------------------------------------------------------------------
+# What a thread is doing, by the frames on its stack ((module file stem, function)),
+# the first that matches; the order is also the priority among a process's threads.
+ACTIVITIES: tuple[tuple[str, frozenset[tuple[str, str]]], ...] = (
+    ("embedding a memory", frozenset({("store", "prepare"), ("embedder", "embed")})),
+    ("writing lines and memories", frozenset({("processor", "_write")})),
+    ("writing a frame and its job", frozenset({("submit", "_write")})),
+    ("OCR", frozenset({("processor", "_recognize")})),
+    ("building memories", frozenset({("processor", "_commit")})),
+    ("redacting, merging lines", frozenset({("processor", "_frame")})),
+    ("taking a job from the queue", frozenset({("processor", "process_next")})),
+    ("adopting an ingest's jobs", frozenset({("daemon", "_adopt_orphans")})),
+    ("comparing a screenshot", frozenset({("submit", "_submit")})),
+    ("reading an image", frozenset({("ingest", "load_image"), ("ingest", "ingest_image")})),
+    ("looking at the screen", frozenset({("daemon", "tick")})),
+    ("opening the store", frozenset({("store", "open")})),
+    # The process is loading its modules, or its daemon starting its threads.
+    ("starting", frozenset({("daemon", "start"), ("<frozen importlib._bootstrap>", "")})),
+)
+IDLE = "idle (waiting)"
+IN_WRITE = "inside a memory write, before COMMIT"
+
+
+def _threads(stacks: str) -> list[list[tuple[str, str]]]:
+    """The frames of each thread in a `faulthandler` dump, most recent first:
+    (file, function)."""
+    threads: list[list[tuple[str, str]]] = []
+    for line in stacks.splitlines():
+        text = line.strip()
+        if text.startswith(("Thread 0x", "Current thread 0x")):
+            threads.append([])
+        elif text.startswith("File ") and threads:
+            path, _, func = text.partition(" in ")
+            threads[-1].append((path.split('"')[1] if '"' in path else path, func))
+    return threads
+
+
+def _activity(frames: list[tuple[str, str]]) -> str | None:
+    """What one thread does (None: it waits, or runs no code of the app)."""
+    present = {(Path(path).stem if "/" in path else path, func) for path, func in frames}
+    files = {stem for stem, _func in present}
+    for label, marks in ACTIVITIES:
+        if any((stem, func) in present if func else stem in files for stem, func in marks):
+            return label
+    if not frames or Path(frames[0][0]).name in ("threading.py", "selectors.py", "queue.py"):
+        return None
+    own = next((f for f in frames if "/mirix_desktop/" in f[0]), None)
+    return None if own is None else f"other ({Path(own[0]).stem}.{own[1]})"
+
+
+def landing(stacks: str) -> str:
+    """Where a process was, from its threads' stacks: the busiest thread's activity."""
+    threads = _threads(stacks)
+    if not threads:
+        return "unknown (no stacks)"
+    found = {a for frames in threads if (a := _activity(frames)) is not None}
+    for label, _marks in ACTIVITIES:
+        if label in found:
+            return label
+    return min(found, default=IDLE)
+
+
+def _state(pid: int) -> str:
+    """The process state letter from /proc ("T": stopped), or "" when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[0]
+
+
+def _wait_state(pid: int, wanted: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = _state(pid)
+        if state == wanted:
+            return True
+        if state in ("", "Z"):
+            return False
+        time.sleep(0.005)
+    return False
 
 
 # -- reading the store -----------------------------------------------------------------------
@@ -393,6 +497,51 @@ def duplicates(store: MemoryStore, ingested: dict[str, int]) -> list[Failure]:
     return failures
 
 
+def given_up(store: MemoryStore) -> list[Failure]:
+    """Jobs the queue gave up on: a kill must leave every job doable."""
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT id, kind, attempts, last_error FROM capture_jobs WHERE failed = 1"
+        ).fetchall()
+    return [
+        Failure("no job given up", f"{kind} job {job_id} after {attempts} attempts: {error}")
+        for job_id, kind, attempts, error in rows
+    ]
+
+
+def ingest_stored(store: MemoryStore, trial: int, images: int, *, finished: bool) -> list[Failure]:
+    """Every frame the trial's ingest stored was read (its image's marker is among
+    its lines), and when the ingest finished, every image is there."""
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT f.id, f.ocr_state, group_concat(l.text, char(10)) FROM frames f "
+            "LEFT JOIN ocr_lines l ON l.frame_id = f.id WHERE f.window_title = ? GROUP BY f.id",
+            (ingest_title(trial),),
+        ).fetchall()
+    failures = []
+    seen: set[int] = set()
+    for frame_id, state, text in rows:
+        keys_ = line_key(text or "")
+        found = {i for i in range(images) if marker_key(trial, i) in keys_}
+        if len(found) != 1:
+            failures.append(
+                Failure(
+                    "ingested images stored",
+                    f"ingest {trial}: frame {frame_id} ({state}) holds markers {sorted(found)}",
+                )
+            )
+        seen |= found
+    if finished and seen != set(range(images)):
+        missing = sorted(set(range(images)) - seen)
+        failures.append(
+            Failure(
+                "ingested images stored",
+                f"ingest {trial} finished, but images {missing} of {images} are not stored",
+            )
+        )
+    return failures
+
+
 # -- the harness ------------------------------------------------------------------------------
 class KillHarness:
     """The daemon, the ingests, the window and the checks of a series of trials."""
@@ -434,18 +583,59 @@ class KillHarness:
         # counted in the trial that made it only.
         self._reported: set[tuple[str, str]] = set()
         self._log = open(workdir / "processes.log", "ab")  # noqa: SIM115 - closed in close()
+        self._stacks = workdir / "stacks"
+        self._stacks.mkdir(exist_ok=True)
+        # Created to make the daemon stop itself in its next memory write (kill_launcher).
+        self._armed = workdir / "stop-in-next-write"
+        self._started = itertools.count()
+        self._stack_files: dict[int, Path] = {}  # pid -> where its stacks go
+        # Where each log was read up to: "no error logged" reads what came since.
+        self._logs = {workdir / "processes.log": 0, self.data_dir / "logs" / "daemon.log": 0}
+
+    def _launch(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """`python -m mirix_desktop ARGS` through `kill_launcher` (stacks on SIGUSR1)."""
+        stacks = self._stacks / f"{next(self._started):03d}-{name}.txt"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.helpers.kill_launcher", str(stacks), *args],
+            env=env,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._stack_files[process.pid] = stacks
+        return process
+
+    def where(self, process: subprocess.Popen[bytes]) -> str:
+        """What the process is doing now, from its threads' stacks (`landing()`)."""
+        path = self._stack_files[process.pid]
+        if _state(process.pid) == "T":
+            # It stopped itself there, its stacks written after a line: `kill_launcher`.
+            stacks = path.read_bytes().rpartition(STOPPED)[2].decode("utf-8", "replace")
+            return f"{IN_WRITE} ({landing(stacks)})"
+        if not path.exists():
+            # Python is still starting: the launcher has not set up its dump.
+            return "starting"
+        size = path.stat().st_size
+        process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 2.0
+        last = size
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = path.stat().st_size
+            if now > size and now == last:
+                break  # written, and no more coming
+            last = now
+        with path.open("rb") as file:
+            file.seek(size)
+            return landing(file.read().decode("utf-8", "replace"))
 
     # -- processes ----------------------------------------------------------------------
     def start_daemon(self) -> subprocess.Popen[bytes]:
         self._log.write(b"\n--- daemon start ---\n")
         self._log.flush()
-        self.daemon = subprocess.Popen(
-            [sys.executable, "-m", "mirix_desktop", "-v", "run", "--no-ui"],
-            env=self.env,
-            cwd=REPO,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        self._armed.unlink(missing_ok=True)
+        env = dict(self.env, KILL_HARNESS_STOP_FILE=str(self._armed))
+        self.daemon = self._launch("daemon", ["-v", "run", "--no-ui"], env)
         return self.daemon
 
     def wait_capturing(self, timeout: float = START_TIMEOUT_S) -> bool:
@@ -476,14 +666,11 @@ class KillHarness:
             self.ingested[marker_key(trial, index)] = trial
         self._log.write(f"\n--- ingest {trial} ---\n".encode())
         self._log.flush()
-        self.ingest = subprocess.Popen(
-            [sys.executable, "-m", "mirix_desktop", "ingest", *map(str, images),
-             "--app", "scanner", "--title", f"Scanned report {trial}"],
-            env=self.env,
-            cwd=REPO,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        self.ingest = self._launch(
+            "ingest",
+            ["ingest", *map(str, images), "--app", "scanner", "--title", ingest_title(trial)],
+            self.env,
+        )
 
     @staticmethod
     def _kill(process: subprocess.Popen[bytes] | None) -> bool:
@@ -543,13 +730,21 @@ class KillHarness:
             rows = conn.execute("SELECT id FROM capture_jobs WHERE failed = 0").fetchall()
         return job_ids & {int(row[0]) for row in rows}
 
+    def _wait_ingest_queued(self, timeout: float) -> None:
+        """Until the ingest has a job in the queue, or `timeout`."""
+        assert self.ingest is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.ingest.poll() is None:
+            if self._jobs_of(self.ingest.pid):
+                return
+            time.sleep(0.1)
+
     def _kill_ingest_alone(self, result: TrialResult) -> None:
         """The ingest dies while the daemon runs on: its queued jobs must still be done."""
         assert self.ingest is not None
         owner = self.ingest.pid
-        with self.open_store() as store:
-            before = snapshot(store)
-        if not self._kill(self.ingest):
+        before = self._freeze_and_kill(result, [self.ingest])
+        if before is None:
             return  # it had finished
         result.killed_ingest = result.killed_ingest_alone = True
         self._check_store(result, before, "after the ingest's kill")
@@ -573,39 +768,107 @@ class KillHarness:
         with self.open_store() as store:
             integrity = store.integrity_check()
             now = snapshot(store)
-            found = compare(before, now) + duplicates(store, self.ingested)
+            found = compare(before, now) + duplicates(store, self.ingested) + given_up(store)
         if integrity != "ok":
             found.insert(0, Failure("integrity_check ok", integrity[:300]))
+        self._report(result, found, when)
+        return now
+
+    def _report(self, result: TrialResult, found: list[Failure], when: str) -> None:
         for failure in found:
             known = (failure.check, failure.detail)
             if known in self._reported and failure.check != "integrity_check ok":
                 continue
             self._reported.add(known)
             result.failures.append(Failure(failure.check, f"{when}: {failure.detail}"))
-        return now
 
-    def _snapshot_and_kill(self, result: TrialResult, *, ingest_too: bool) -> Snapshot:
+    def _check_logs(self, result: TrialResult) -> None:
+        """No traceback, warning or error in the daemon's log or any process's output."""
+        found = []
+        for path, offset in self._logs.items():
+            try:
+                with path.open("rb") as file:
+                    if file.seek(0, os.SEEK_END) < offset:
+                        offset = 0  # rotated
+                    file.seek(offset)
+                    text = file.read().decode("utf-8", "replace")
+                    self._logs[path] = file.tell()
+            except FileNotFoundError:
+                continue
+            found += [
+                Failure("no error logged", f"{path.name}: {line.strip()[:200]}")
+                for line in text.splitlines()
+                if any(mark in line for mark in LOG_PROBLEMS)
+            ]
+        self._report(result, found, "during the trial")
+
+    def _freeze_and_kill(
+        self, result: TrialResult, victims: list[subprocess.Popen[bytes] | None]
+    ) -> Snapshot | None:
+        """Notes where each live victim is, stops them all (SIGSTOP), reads what is
+        committed, then SIGKILLs them: the snapshot is exactly what the kill left
+        committed. None when no victim was alive."""
+        alive = [p for p in victims if p is not None and p.poll() is None]
+        if not alive:
+            return None
+        for process in alive:
+            where = self.where(process)
+            if process is self.daemon:
+                result.landed.append(where)
+            else:
+                result.ingest_landed = where
+        for process in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGSTOP)
+        for process in alive:
+            _wait_state(process.pid, "T", 5.0)
         with self.open_store() as store:
             before = snapshot(store)
-        self._kill(self.daemon)
-        if ingest_too:
-            result.killed_ingest = self._kill(self.ingest) or result.killed_ingest
+        for process in alive:
+            self._kill(process)
         return before
+
+    def _snapshot_and_kill(self, result: TrialResult, *, ingest_too: bool) -> Snapshot:
+        ingest = self.ingest if ingest_too else None
+        ingest_alive = ingest is not None and ingest.poll() is None
+        before = self._freeze_and_kill(result, [self.daemon, ingest])
+        result.killed_ingest = result.killed_ingest or ingest_alive
+        if before is None:
+            raise RuntimeError("the daemon had died before its kill; see processes.log")
+        return before
+
+    def _stop_in_a_write(self, timeout: float = WRITE_STOP_TIMEOUT_S) -> bool:
+        """Arms the daemon's stop in its next memory write (`kill_launcher`); True
+        once it is stopped there, False (disarmed) if no write came in time."""
+        assert self.daemon is not None
+        self._armed.touch()
+        if _wait_state(self.daemon.pid, "T", timeout):
+            return True
+        self._armed.unlink(missing_ok=True)
+        # It may have taken the file and stopped just now.
+        return _wait_state(self.daemon.pid, "T", 0.5)
 
     # -- one trial ---------------------------------------------------------------------------
     def trial(self, number: int, scribbler: Scribbler) -> TrialResult:
         """One trial. The ingest dies with the daemon in even trials, and alone
-        (the daemon running on) in every fifth (4, 9, 14...); in every third
-        (1, 4, 7...) the restarted daemon is killed again while it starts."""
+        (the daemon running on) in every fifth (4, 9, 14...); in every fourth
+        (2, 6, 10...) the daemon is killed inside a memory write, before it
+        commits (`kill_launcher`), elsewhere after a random delay; in every
+        third (1, 4, 7...) the restarted daemon is killed again while it starts."""
         rng = self.rng
         delay = rng.uniform(0.5, self.max_delay_s)
         result = TrialResult(number, delay, killed_ingest=False, killed_while_starting=False)
         scribbler.resume()
         self.start_ingest(number)
         if number % 5 == 4:
-            time.sleep(rng.uniform(1.5, 4.0))  # the ingest is reading its images by then
+            # Once it has queued an image (so there is work to take over), or a while.
+            self._wait_ingest_queued(rng.uniform(4.0, 8.0))
             self._kill_ingest_alone(result)
-        time.sleep(delay)
+        if number % 4 == 2:
+            time.sleep(delay / 2)
+            self._stop_in_a_write()
+        else:
+            time.sleep(delay)
         before = self._snapshot_and_kill(result, ingest_too=number % 2 == 0)
         before = self._check_store(result, before, "after the kill")
         result.queued_at_kill = self.pending()[0]
@@ -625,11 +888,13 @@ class KillHarness:
             self.start_daemon()
             self.wait_capturing()
         scribbler.pause()
-        if self.ingest is not None:
+        ingest = self.ingest
+        finished = False
+        if ingest is not None:
             try:
-                self.ingest.wait(timeout=INGEST_TIMEOUT_S)
+                finished = ingest.wait(timeout=INGEST_TIMEOUT_S) == 0
             except subprocess.TimeoutExpired:
-                self._kill(self.ingest)
+                self._kill(ingest)
         started = time.monotonic()
         left = (-1, -1)
         while time.monotonic() - started < DRAIN_TIMEOUT_S:
@@ -647,6 +912,10 @@ class KillHarness:
                 )
             )
         after = self._check_store(result, before, "after the restart")
+        with self.open_store() as store:
+            stored = ingest_stored(store, number, self.ingest_images, finished=finished)
+        self._report(result, stored, "after the restart")
+        self._check_logs(result)
         result.memories = len(after.memories)
         result.frames = len(after.frames)
         if scribbler.error is not None:
@@ -662,6 +931,17 @@ class Report:
     @property
     def survived(self) -> int:
         return sum(r.survived for r in self.results)
+
+    def kills(self) -> int:
+        """SIGKILLs of the daemon (one or two a trial)."""
+        return sum(len(r.landed) for r in self.results)
+
+    def landings(self) -> Counter[str]:
+        """Where the daemon's kills landed: activity -> kills."""
+        return Counter(where for r in self.results for where in r.landed)
+
+    def ingest_landings(self) -> Counter[str]:
+        return Counter(r.ingest_landed for r in self.results if r.ingest_landed)
 
     def failures_by_check(self) -> dict[str, int]:
         counts = {check: 0 for check in CHECKS}
@@ -683,6 +963,12 @@ class Report:
             f"(max {max((r.queued_at_kill for r in results), default=0)}); drain after restart "
             f"max {max((r.drain_s for r in results), default=0):.1f} s",
         ]
+        lines.append(f"  daemon kills landed ({self.kills()} kills):")
+        for where, count in self.landings().most_common():
+            lines.append(f"    {count:>3}  {where}")
+        lines.append(f"  ingest kills landed ({sum(self.ingest_landings().values())} kills):")
+        for where, count in self.ingest_landings().most_common():
+            lines.append(f"    {count:>3}  {where}")
         for check, count in self.failures_by_check().items():
             lines.append(f"  {check:<32} {count} trial(s) failed")
         for result in self.results:
@@ -733,8 +1019,11 @@ def run_trials(
                         if result.killed_ingest_alone
                         else ""
                     )
+                    landed = " / ".join(result.landed)
+                    if result.ingest_landed:
+                        landed += f"; ingest: {result.ingest_landed}"
                     say(
-                        f"trial {number}: {alone}killed after {result.delay_s:.1f} s"
+                        f"trial {number}: {alone}killed after {result.delay_s:.1f} s [{landed}]"
                         f"{' with the ingest' if result.killed_ingest and not alone else ''}"
                         f"{', again while starting' if result.killed_while_starting else ''}; "
                         f"{result.queued_at_kill} jobs queued at the kill, "

@@ -136,6 +136,9 @@ def _start_server(
                     f"{width}x{height}x24",
                     "-nolisten",
                     "tcp",
+                    # Without it Xvfb resets when its last client leaves, which a
+                    # start-up check closing its connection can trigger under load.
+                    "-noreset",
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
