@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mirix_desktop.chord import parse_chord
 from mirix_desktop.errors import ConfigError
 from mirix_desktop.privacy.exclusions import PrivacyRule
 
@@ -179,6 +180,36 @@ class ConsolidationSettings(_Section):
     )
 
 
+class UiSettings(_Section):
+    hotkey: str = Field(
+        "Ctrl+Alt+Space",
+        description="The global key chord that opens the quick query box, e.g. "
+        "'Ctrl+Alt+Space' or 'Super+F12' (modifiers Ctrl, Alt, Shift, Super). Only this "
+        "chord is grabbed (X11, Windows). Empty: no hotkey. On Wayland bind a desktop "
+        "shortcut to `mirix-desktop query` instead.",
+    )
+
+    @field_validator("hotkey")
+    @classmethod
+    def _a_chord(cls, value: str) -> str:
+        if value.strip():
+            parse_chord(value)  # a ValueError naming the problem
+        return value.strip()
+
+
+class McpSettings(_Section):
+    exclude_apps: list[str] = Field(
+        default_factory=list,
+        description="Apps whose memories, episodes and screen text MCP clients (Claude "
+        "Desktop, Cursor, VS Code...) never see, e.g. ['Signal', 'Thunderbird']: matched "
+        "exactly against the app names `mirix-desktop search` shows. What capture excludes "
+        "is never stored at all.",
+    )
+    http_port: int = Field(
+        8765, ge=1024, le=65535, description="Port of `mirix-desktop mcp --http` (127.0.0.1)."
+    )
+
+
 class Settings(_Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -190,6 +221,8 @@ class Settings(_Section):
     local_model: LocalModelSettings = Field(default_factory=LocalModelSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     consolidation: ConsolidationSettings = Field(default_factory=ConsolidationSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

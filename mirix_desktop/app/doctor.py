@@ -1,4 +1,4 @@
-"""The set-up checks: config, store, OCR, and whether the chosen model answers.
+"""The set-up checks: config, store, OCR, the hotkey, and whether the chosen model answers.
 
 Each check is a function returning a `Check`; a failure is a check with
 `ok=False` and the known error's message, never an exception. `run_checks`
@@ -65,6 +65,29 @@ def check_ocr(services: AppServices) -> Check:
     return Check("ocr", True, f"{type(engine).__name__} ({ocr.languages})")
 
 
+def check_hotkey(services: AppServices) -> Check:
+    """Can the quick query hotkey (`ui.hotkey`) be grabbed? Taken by another program: a failure."""
+    chord = services.settings.ui.hotkey
+    try:
+        from mirix_desktop.ui.hotkey import probe_hotkey, taken_text
+    except ImportError as exc:  # no Qt here: no app of ours would run either
+        return Check("hotkey", True, f"not checked: Qt does not load ({exc})")
+    result = probe_hotkey(chord)
+    if result.outcome == "taken":
+        # While the app runs, the app itself is who holds it.
+        return Check(
+            "hotkey",
+            False,
+            f"{taken_text(result.chord, services.paths.config_file)} "
+            "(If MIRIX itself is running, this is its own grab.)",
+        )
+    if result.outcome == "registered":
+        return Check("hotkey", True, f"{result.chord} can be grabbed")
+    if result.outcome == "failed":
+        return Check("hotkey", False, f"ui.hotkey {chord!r}: {result.detail}")
+    return Check("hotkey", True, f"{result.chord or 'none'}: {result.detail}")
+
+
 def check_model(services: AppServices, choice: ModelChoice | None = None) -> Check:
     """Builds the chosen model and asks it for one word (at most 30 s)."""
     choice = choice or ModelChoice()
@@ -105,6 +128,7 @@ def run_checks(services: AppServices, choice: ModelChoice | None = None) -> Iter
     yield check_config(services)
     yield check_store(services)
     yield check_ocr(services)
+    yield check_hotkey(services)
     yield check_model(services, choice)
 
 

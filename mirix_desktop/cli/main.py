@@ -56,6 +56,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Settings of the remote model that are not kept in the config file.",
     ),
     "memory": ("memory_commands", "memory", "Add, list, show, edit and delete memories."),
+    "mcp": (
+        "mcp_command",
+        "mcp",
+        "Serve your memory to MCP clients (Claude Desktop, Cursor, VS Code), read-only by default.",
+    ),
     "models": (
         "models_commands",
         "models",
@@ -65,6 +70,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "capture_commands",
         "pause",
         "Pause screen capture (a running daemon stops within one tick).",
+    ),
+    "query": (
+        "query_command",
+        "query",
+        "Open the quick query box of the running app (starting it if needed), TEXT typed in.",
     ),
     "resume": ("capture_commands", "resume", "Resume screen capture after `pause`."),
     "run": (
@@ -86,6 +96,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "capture_commands",
         "status",
         "Is capture running, and if not, why; frames today, queue depth, last error.",
+    ),
+    "timeline": (
+        "timeline_command",
+        "timeline",
+        "Show a day's episodes, when capture was off, and the time spent per app.",
     ),
 }
 

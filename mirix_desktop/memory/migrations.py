@@ -200,12 +200,37 @@ def m005_answer_status(conn: Any) -> None:
     conn.execute("CREATE INDEX consolidation_log_memory ON consolidation_log (memory_id)")
 
 
+def m006_capture_off(conn: Any) -> None:
+    # Why capture was off, as intervals the timeline draws: an open one has
+    # no end yet. "not_running" spans a daemon's last heartbeat (in `meta`)
+    # to its next start.
+    conn.execute(
+        """
+        CREATE TABLE capture_off (
+            id      INTEGER PRIMARY KEY,
+            start   INTEGER NOT NULL,   -- ms since the epoch (UTC)
+            end     INTEGER,            -- ms; NULL while capture is still off
+            reason  TEXT NOT NULL CHECK (reason IN ('paused', 'idle', 'locked',
+                                         'excluded', 'not_running'))
+        )
+        """
+    )
+    conn.execute("CREATE INDEX capture_off_start ON capture_off (start)")
+    # The timeline reads a day of frames (20k+) without their thumbnails: this
+    # covering index answers it without touching the table rows, which hold
+    # the thumbnail inline (one row per page). It also serves what
+    # frames_time did, which is dropped so writes keep one time index.
+    conn.execute("CREATE INDEX frames_timeline ON frames (captured_at, app, window_title, url)")
+    conn.execute("DROP INDEX frames_time")
+
+
 MIGRATIONS: list[Migration] = [
     m001_memories,
     m002_raw_layer,
     m003_conversations,
     m004_capture_queue,
     m005_answer_status,
+    m006_capture_off,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -164,6 +164,18 @@ class MemoryStore:
         with self.lock, self._errors():
             yield self.conn
 
+    def limit_cache(self, cache_mb: int) -> None:
+        """Caps this connection's page cache at `cache_mb` MiB; pages over it are freed.
+
+        `StoreSettings.cache_mb` suits search, whose vector and index pages
+        should stay decrypted in memory. A process that only writes (the
+        daemon) touches each new page and rarely again: there a large cache
+        keeps the whole growing database in memory, ~1 MB more per ten minutes
+        of capture, for nothing.
+        """
+        with self.read() as conn:
+            conn.execute(f"PRAGMA cache_size = -{int(cache_mb) * 1024}")
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
         """The connection inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an exception)."""

@@ -262,7 +262,7 @@ class VectorIndex:
         clauses = ["embedding MATCH vec_bit(?)", "k = ?"]
         params: list[Any] = [query_bits.tobytes(), filtered_candidates]
         # vec0's metadata columns: end_time is already the span's end.
-        filters, filter_params = where.sql(end_column="end_time")
+        filters, filter_params = where.sql(end_column="end_time", vec0=True)
         clauses.extend(filters)
         params.extend(filter_params)
         ids = [
@@ -277,23 +277,30 @@ class VectorIndex:
 
     def rescore(self, query: Vectors, ids: Sequence[int]) -> list[tuple[int, float]]:
         """Exact cosine similarity of `query` to the float vectors of `ids`, best first."""
-        found = self.vectors(ids)
+        found = self._blobs(ids)
         if not found:
             return []
         order = list(found)
-        matrix = np.stack([found[i] for i in order])
+        # One buffer for all the vectors (copied: a fresh, aligned array like
+        # np.stack's): stacking ~1000 small arrays cost a quick query ~5 ms.
+        joined = np.frombuffer(b"".join(found.values()), dtype=np.float32)
+        matrix = joined.reshape(len(order), -1).copy()
         scores = matrix @ query.reshape(-1)
         ranked = np.argsort(-scores, kind="stable")
         return [(order[i], float(scores[i])) for i in ranked]
 
     def vectors(self, ids: Sequence[int]) -> dict[int, Vectors]:
-        result: dict[int, Vectors] = {}
+        return {
+            id_: np.frombuffer(blob, dtype=np.float32) for id_, blob in self._blobs(ids).items()
+        }
+
+    def _blobs(self, ids: Sequence[int]) -> dict[int, bytes]:
+        result: dict[int, bytes] = {}
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             rows = self.conn.execute(
                 f"SELECT id, vector FROM memory_vectors WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            for id_, blob in rows:
-                result[id_] = np.frombuffer(blob, dtype=np.float32)
+            result.update(rows)
         return result

@@ -37,15 +37,18 @@ from mirix_desktop.capture.session import DesktopProbe, WindowInfo, open_probe
 from mirix_desktop.config import Settings
 from mirix_desktop.errors import CaptureUnavailable, KnownError, OcrUnavailable, StoreError
 from mirix_desktop.memory import frames
-from mirix_desktop.memory.records import now_utc
+from mirix_desktop.memory import timeline as capture_off
+from mirix_desktop.memory.records import now_utc, to_ms
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.paths import AppPaths
 from mirix_desktop.pipeline.control import ControlFile, DaemonLock, Status, StatusFile
 from mirix_desktop.pipeline.events import DaemonEvent, EventKind, EventSink, snapshot
+from mirix_desktop.pipeline.heap import HeapTrimmer
 from mirix_desktop.pipeline.idle import IdleWork
 from mirix_desktop.pipeline.jobs import JobQueue
 from mirix_desktop.pipeline.pipeline import Pipeline
 from mirix_desktop.pipeline.submit import window_key
+from mirix_desktop.privacy.exclusions import is_own_window
 
 log = logging.getLogger("mirix.daemon")
 
@@ -62,6 +65,22 @@ _IDLE_REST_S = 300.0  # nothing to do, budget spent, or the model failed
 ORPHAN_CHECK_S = 30.0
 # "frame" and "queue" events: at most one of each this often.
 _PROGRESS_EVENT_EVERY_S = 0.5
+# The daemon's page cache (MiB). It writes: each new page is touched once or
+# twice and rarely read again, so the store's cache (sized for search) would
+# only keep the whole growing database decrypted in memory.
+WRITER_CACHE_MB = 8
+# The daemon says it is alive this often (a row in `meta`); a start more than
+# _NOT_RUNNING_AFTER_MS after the last one records that time as "not running".
+_HEARTBEAT_S = 30.0
+_NOT_RUNNING_AFTER_MS = 90_000
+# States that are capture off for a reason the timeline draws.
+_OFF_REASONS: dict[str, capture_off.OffReason] = {
+    "paused": "paused",
+    "disabled": "paused",
+    "idle": "idle",
+    "locked": "locked",
+    "excluded": "excluded",
+}
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -115,12 +134,16 @@ class Daemon:
         self._reported_queue: int | None = None
         self._frame_event_at = self._queue_event_at = float("-inf")
         self._orphans_checked_at = float("-inf")
+        self._heap = HeapTrimmer()  # used by the OCR worker alone
+        self._beat_at = float("-inf")  # monotonic time of the last heartbeat
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
         self.lock.acquire()
+        self.store.limit_cache(min(WRITER_CACHE_MB, self.settings.store.cache_mb))
         now = self._clock()
         self._adopt_orphans()
+        self._record_start(now)
         self._today = local_midnight(now)
         with self.store.read() as conn:
             today = frames.count_frames(conn, since=self._today)
@@ -186,6 +209,7 @@ class Daemon:
             self.pipeline.processor.flush(self._clock())
         except KnownError as exc:
             log.warning("could not write the open episode: %s", exc.message)
+        self._record_stop()
         self.pipeline.close()
         self._close_desktop()
         with self._status_lock:
@@ -207,8 +231,52 @@ class Daemon:
             self.status.state, self.status.reason = state, reason
         if changed:
             log.info("capture state: %s%s", state, f" ({reason})" if reason else "")
+            self._record_off(state)
             self._write_status(force=True)
             self._emit("state")
+
+    # -- capture-off intervals and the heartbeat (drawn by the timeline) ---------------
+    def _record_start(self, now: datetime) -> None:
+        """Closes what the last run left open and records the time it was gone."""
+        now_ms = to_ms(now)
+        with self.store.transaction() as conn:
+            gone = capture_off.daemon_started(conn, now_ms, _NOT_RUNNING_AFTER_MS)
+        self._beat_at = time.monotonic()
+        if gone is not None:
+            log.info("no daemon ran for %.0f s before this one", (now_ms - gone.start_ms) / 1000)
+
+    def _heartbeat(self, now: datetime) -> None:
+        if time.monotonic() - self._beat_at < _HEARTBEAT_S:
+            return
+        self._beat_at = time.monotonic()
+        with self.store.transaction() as conn:
+            capture_off.beat(conn, to_ms(now))
+
+    def _record_off(self, state: str) -> None:
+        """Opens an interval for a capture-off state (closes it when capture resumes).
+
+        Losing an interval costs a gap's reason, never capture: a store error here
+        is logged and capture goes on.
+        """
+        at = to_ms(self._clock())
+        reason = _OFF_REASONS.get(state)
+        try:
+            with self.store.transaction() as conn:
+                if reason is None:
+                    capture_off.close_off(conn, at)
+                else:
+                    capture_off.open_off(conn, at, reason)
+        except StoreError as exc:
+            log.info("could not record that capture is %s: %s", state, exc.message)
+
+    def _record_stop(self) -> None:
+        at = to_ms(self._clock())
+        try:
+            with self.store.transaction() as conn:
+                capture_off.close_off(conn, at)
+                capture_off.beat(conn, at)
+        except StoreError as exc:
+            log.info("could not record the stop time: %s", exc.message)
 
     def _error(self, message: str) -> None:
         with self._status_lock:
@@ -307,6 +375,7 @@ class Daemon:
 
     def tick(self) -> None:
         now = self._clock()
+        self._heartbeat(now)
         pause = self.control.read()
         if pause is not None and pause.active(now):
             until = "until resumed" if pause.until is None else f"until {pause.until.isoformat()}"
@@ -333,6 +402,19 @@ class Daemon:
             return
         windows = probe.windows()
         active = next((w for w in windows if w.active), None)
+        if active is not None and is_own_window(active.app, active.process):
+            # MIRIX's own window is masked, not recorded, and does not stop
+            # capture: the episode goes on with the top-most window beneath it
+            # that may be recorded.
+            active = next(
+                (
+                    w
+                    for w in windows
+                    if not is_own_window(w.app, w.process)
+                    and self.pipeline.active_exclusion(w) is None
+                ),
+                None,
+            )
         exclusion = self.pipeline.active_exclusion(active)
         if exclusion is not None:
             self._stopped("excluded", f"the active window is excluded: {exclusion.reason}")
@@ -428,6 +510,8 @@ class Daemon:
             self._error("internal error in the OCR worker; see the log")
             return _STORE_RETRY_S
         if result is None:
+            # Nothing queued: a moment to give freed memory back (see pipeline/heap.py).
+            self._heap.maybe_trim()
             self.pipeline.work_ready.wait(1.0)
             self.pipeline.work_ready.clear()
             return 0.0

@@ -35,7 +35,7 @@ from mirix_desktop.memory.frames import NewFrame, insert_frame
 from mirix_desktop.memory.records import to_ms
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.pipeline.jobs import Crop, FrameJob, JobQueue
-from mirix_desktop.privacy.exclusions import Exclusion, PrivacyFilter
+from mirix_desktop.privacy.exclusions import Exclusion, PrivacyFilter, is_own_window
 from mirix_desktop.privacy.redaction import Redactor
 
 log = logging.getLogger("mirix.pipeline.submit")
@@ -158,7 +158,7 @@ class FrameSubmitter:
             self._thumbnails.clear()
 
     def visible_windows(self, windows: list[WindowInfo]) -> tuple[list[WindowInfo], list[Rect]]:
-        """(windows kept, rects to black out): excluded windows are dropped and masked.
+        """(windows kept, rects to black out): excluded and MIRIX's own windows are masked.
 
         Kept windows' titles are redacted here, before the frame row and the
         job store them.
@@ -169,7 +169,9 @@ class FrameSubmitter:
         for window in windows:
             # The outline holds the title bar too, which shows the title.
             outline = window.outline
-            if exclusion_of(self.privacy, window) is not None:
+            if exclusion_of(self.privacy, window) is not None or is_own_window(
+                window.app, window.process
+            ):
                 if outline is not None:
                     # Only the visible part: blacking out the whole rect would
                     # also hide the windows in front of it.

@@ -19,9 +19,9 @@ import os
 import signal
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mirix_desktop.app.services import AppServices
 from mirix_desktop.app.status import StatusView, read_status, status_view
@@ -40,6 +40,9 @@ from mirix_desktop.ui.ipc import IpcServer, send_command
 from mirix_desktop.ui.qt import QObject, QtCore, QtGui, QTimer, QtWidgets
 from mirix_desktop.ui.theme import apply_theme
 
+if TYPE_CHECKING:  # the timeline brings in the store's modules: loaded when first shown
+    from mirix_desktop.app.timeline import MomentRef
+
 log = logging.getLogger("mirix.ui.app")
 
 # Printed (and logged) once the tray icon is visible: the launch benchmark and
@@ -57,6 +60,11 @@ class DesktopApp(QObject):
         self.started = time.perf_counter()
         self.supervisor: Any = None
         self.chat: Any = None
+        self.timeline: Any = None
+        self.quick_query: Any = None
+        self.hotkey: Any = None
+        self._ready = False  # the store is unlocked: the quick query box can search
+        self._pending_query: str | None = None
         self._last_view: StatusView | None = None
         self._crash_shown = False
         self.ipc = IpcServer(services.paths.data_dir, self)
@@ -80,6 +88,12 @@ class DesktopApp(QObject):
         surface.resume_requested.connect(self._resume)
         surface.open_data_folder_requested.connect(self._open_data_folder)
         surface.quit_requested.connect(self.quit)
+        if isinstance(surface, TrayController):
+            timeline = QtGui.QAction("Timeline", surface)
+            timeline.triggered.connect(lambda: self.show_timeline())
+            surface.add_action(timeline, section="windows")
+        else:
+            surface.timeline_requested.connect(lambda: self.show_timeline())
         surface.update_status(status_view(Status(state="starting")))
         return surface
 
@@ -141,7 +155,7 @@ class DesktopApp(QObject):
         if self.chat is None:
             from mirix_desktop.ui.chat_window import ChatWindow
 
-            self.chat = ChatWindow(self.services)
+            self.chat = ChatWindow(self.services, open_moment=self.show_timeline)
             # The chat's modules are loaded now, and a model's client once its provider is ready.
             settle_heap()
             self.chat.picker.changed.connect(lambda _provider: settle_heap())
@@ -154,19 +168,81 @@ class DesktopApp(QObject):
     def ask(self) -> None:
         self.show_chat()
 
+    def show_timeline(self, ref: MomentRef | None = None) -> None:
+        """The timeline window; at the moment `ref` names (a citation, a result), if given."""
+        if self.timeline is None:
+            from mirix_desktop.ui.timeline_window import TimelineWindow
+
+            self.timeline = TimelineWindow(self.services)
+        if ref is not None:
+            self.timeline.open_moment(ref)
+        self.timeline.show()
+        self.timeline.raise_()
+        self.timeline.activateWindow()
+
     def _open_data_folder(self) -> None:
         url = QtCore.QUrl.fromLocalFile(str(self.services.paths.data_dir))
         QtGui.QDesktopServices.openUrl(url)
 
+    def show_quick_query(self, text: str | None = None) -> None:
+        """The quick query box (the hotkey, `mirix-desktop query`), over whatever is in front."""
+        if not self._ready:
+            # Still unlocking: the box opens once the store can be searched.
+            self._pending_query = text or ""
+            return
+        self._build_quick_query()
+        self.quick_query.open(text)
+
+    def _build_quick_query(self) -> None:
+        if self.quick_query is None:
+            from mirix_desktop.ui.quick_query import QuickQueryBox
+
+            self.quick_query = QuickQueryBox(self.services)
+            self.quick_query.open_requested.connect(self.show_timeline)
+
+    def start_hotkey(self) -> None:
+        """Registers `ui.hotkey`; a chord another program holds is said in a notification."""
+        from mirix_desktop.ui.hotkey import GlobalHotkey, taken_text
+
+        self._ready = True
+        self.hotkey = GlobalHotkey(self.services.settings.ui.hotkey, self)
+        self.hotkey.activated.connect(self.show_quick_query)
+        result = self.hotkey.register()
+        if result.outcome == "taken":
+            self.surface.notify(
+                "MIRIX: hotkey taken",
+                taken_text(result.chord, self.services.paths.config_file),
+                warning=True,
+            )
+        elif result.outcome == "failed":
+            self.surface.notify("MIRIX: no hotkey", result.detail, warning=True)
+        if self._pending_query is not None:
+            text, self._pending_query = self._pending_query, None
+            self.show_quick_query(text)
+        else:
+            # Built while nothing happens, so the first hotkey press shows it at once.
+            QTimer.singleShot(1000, self._build_quick_query)
+
     def _on_command(self, command: str, args: dict[str, Any]) -> None:
         if command == "show" and args.get("window", "chat") == "chat":
             self.show_chat()
+        elif command == "show" and args.get("window") == "timeline":
+            self.show_timeline(moment_ref_of(args))
+        elif command == "query":
+            text = args.get("text")
+            self.show_quick_query(text if isinstance(text, str) else None)
         elif command == "quit":
             self.quit()
         else:
             log.info("ignored IPC command %r", command)
 
     def quit(self) -> None:
+        if self.hotkey is not None:
+            self.hotkey.unregister()
+        if self.quick_query is not None:
+            self.quick_query.shutdown()
+        if self.timeline is not None:
+            self.timeline.shutdown()
         if self.chat is not None:
             # An answer still streaming is stopped and kept, marked partial.
             self.chat.shutdown()
@@ -187,6 +263,34 @@ class DesktopApp(QObject):
             "Something went wrong inside MIRIX. Recording goes on; details are in "
             f"{self.services.paths.data_dir / 'logs' / 'app.log'}.\n\n{kind.__name__}: {value}",
         )
+
+
+def moment_ref_of(args: dict[str, Any]) -> MomentRef | None:
+    """The moment an IPC `show timeline` names (`at` ISO time, `memory_id`, `frame_id`), if any.
+
+    A bad value is logged and left out: the window still opens, on today.
+    """
+    from mirix_desktop.app.timeline import MomentRef
+
+    at: datetime | None = None
+    raw_at = args.get("at")
+    if isinstance(raw_at, str) and raw_at:
+        try:
+            at = datetime.fromisoformat(raw_at)
+        except ValueError:
+            log.warning("ignoring a timeline time that is not ISO 8601: %r", raw_at)
+        else:
+            at = at if at.tzinfo is not None else at.astimezone()
+    ids: dict[str, int | None] = {}
+    for name in ("memory_id", "frame_id"):
+        value = args.get(name)
+        ids[name] = value if type(value) is int else None
+        if value is not None and ids[name] is None:
+            log.warning("ignoring a timeline %s that is not a number: %r", name, value)
+    if at is None and ids["memory_id"] is None and ids["frame_id"] is None:
+        return None
+    # The memory or frame decides the day when given; `at` is then only a hint.
+    return MomentRef(at or datetime.now().astimezone(), ids["memory_id"], ids["frame_id"])
 
 
 # -- the key ------------------------------------------------------------------------------
@@ -287,6 +391,7 @@ def run_app(data_dir: Path | None, *, argv: list[str] | None = None) -> int:
             _error_dialog("MIRIX", for_window(exc.message))
             return exc.exit_code
         desktop.start_daemon(key)
+        desktop.start_hotkey()
         settle_heap()
         handlers = _quit_on_signals(desktop)
         # Until the supervisor's first event, show what status.json says now.

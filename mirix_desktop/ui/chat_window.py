@@ -26,7 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from mirix_desktop.app.records import ShownRecord, get_record
+from mirix_desktop.app.timeline import MomentRef
 from mirix_desktop.assistant.assistant import Answer
+from mirix_desktop.memory.records import MemoryType
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ui.chat_render import (
     Colours,
@@ -63,6 +65,8 @@ TITLE = "MIRIX — Chat"
 # several times that while capture keeps the CPU busy.
 STREAM_INTERVAL_MS = 50
 ID_ROLE = QtCore.Qt.ItemDataRole.UserRole
+# Memories of what was on screen have a moment to show; the others a text.
+SEEN_ON_SCREEN = frozenset({MemoryType.EPISODIC, MemoryType.RESOURCE})
 
 
 @dataclass(frozen=True)
@@ -118,9 +122,17 @@ class QuestionBox(QtWidgets.QPlainTextEdit):
 class ChatWindow(QtWidgets.QMainWindow):
     """The chat: see the module docstring."""
 
-    def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        parent: QtWidgets.QWidget | None = None,
+        *,
+        open_moment: Callable[[MomentRef], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.services = services
+        # Where citations of things seen on screen go: the timeline, at that moment.
+        self.open_moment = open_moment
         self.setWindowTitle(TITLE)
         self.setObjectName("chatWindow")
         self.workers = Workers(self)
@@ -633,7 +645,7 @@ class ChatWindow(QtWidgets.QMainWindow):
                 return turn
         return None
 
-    # -- links: citations open their memory -------------------------------------------------------
+    # -- links: citations open their moment in the timeline, or the memory -----------------------
     def _open_link(self, url: QtCore.QUrl) -> None:
         memory_id = memory_id_of(url)
         if memory_id is not None:
@@ -642,7 +654,8 @@ class ChatWindow(QtWidgets.QMainWindow):
             QtGui.QDesktopServices.openUrl(url)
 
     def open_memory(self, memory_id: int) -> None:
-        """Shows that memory (the timeline will take this over)."""
+        """Shows that memory: what was on screen opens in the timeline at its moment
+        (when the window was given `open_moment`); facts, notes and how-tos in a dialog."""
         self.workers.run(
             f"open memory {memory_id}",
             lambda: get_record(self.services.store(), memory_id),
@@ -651,6 +664,9 @@ class ChatWindow(QtWidgets.QMainWindow):
         )
 
     def _show_memory(self, record: ShownRecord) -> None:
+        if self.open_moment is not None and record.type in SEEN_ON_SCREEN:
+            self.open_moment(MomentRef(record.time, memory_id=record.id))
+            return
         if self.memory_dialog is not None:
             self.memory_dialog.close()
         dialog = MemoryDialog(record, self)

@@ -42,6 +42,7 @@ class StatusWindow(QtWidgets.QWidget):
 
     ask_requested = Signal()
     chat_requested = Signal()
+    timeline_requested = Signal()
     pause_requested = Signal(object)  # timedelta | None (until resumed)
     resume_requested = Signal()
     open_data_folder_requested = Signal()
@@ -81,6 +82,7 @@ class StatusWindow(QtWidgets.QWidget):
 
         self.ask_button = self._button("&Ask…", self.ask_requested.emit)
         self.chat_button = self._button("&Chat", self.chat_requested.emit)
+        self.timeline_button = self._button("&Timeline", self.timeline_requested.emit)
         self.pause_buttons = [
             self._button(choice.button_text, self._pause_emitter(choice.duration))
             for choice in PAUSE_CHOICES
@@ -126,6 +128,7 @@ class StatusWindow(QtWidgets.QWidget):
         windows = QtWidgets.QHBoxLayout()
         windows.addWidget(self.ask_button)
         windows.addWidget(self.chat_button)
+        windows.addWidget(self.timeline_button)
         windows.addStretch(1)
         capture = QtWidgets.QHBoxLayout()
         for button in [*self.pause_buttons, self.resume_button]:
@@ -149,6 +152,7 @@ class StatusWindow(QtWidgets.QWidget):
         order = [
             self.ask_button,
             self.chat_button,
+            self.timeline_button,
             *self.pause_buttons,
             self.resume_button,
             self.open_data_folder_button,

@@ -20,10 +20,10 @@ def test_checks_in_order_with_the_store_found(
         checks = doctor_checks(services)
     finally:
         services.close()
-    assert [check.name for check in checks] == ["config", "store", "ocr", "model"]
+    assert [check.name for check in checks] == ["config", "store", "ocr", "hotkey", "model"]
     store = checks[1]
     assert store.ok and "0 memories" in store.detail and "key: passphrase" in store.detail
-    assert checks[3] == Check(
+    assert checks[4] == Check(
         "model",
         True,
         "provider extractive: no language model; answers quote your memories. "

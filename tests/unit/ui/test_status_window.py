@@ -77,6 +77,7 @@ def test_pause_buttons_request_their_duration(
     [
         ("ask_button", "ask_requested"),
         ("chat_button", "chat_requested"),
+        ("timeline_button", "timeline_requested"),
         ("resume_button", "resume_requested"),
         ("open_data_folder_button", "open_data_folder_requested"),
         ("quit_button", "quit_requested"),
@@ -98,12 +99,13 @@ def test_keyboard_only_use(qtbot: QtBot, window: StatusWindow) -> None:
     window.ask_button.setFocus()
     qtbot.wait_until(window.ask_button.hasFocus, timeout=1000)
     visited = [QtWidgets.QApplication.focusWidget()]
-    for _ in range(7):
+    for _ in range(8):
         qtbot.keyClick(QtWidgets.QApplication.focusWidget(), Qt.Key.Key_Tab)
         visited.append(QtWidgets.QApplication.focusWidget())
     assert visited == [
         window.ask_button,
         window.chat_button,
+        window.timeline_button,
         *window.pause_buttons,
         window.resume_button,
         window.open_data_folder_button,
