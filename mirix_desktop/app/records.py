@@ -115,8 +115,12 @@ def search_memories(
     apps: Sequence[str] = (),
     limit: int | None = None,
     now: datetime | None = None,
+    exclude_apps: Sequence[str] = (),
 ) -> SearchResult:
-    """Hybrid search; time phrases in `text` filter too. Snippets never hold vault secrets."""
+    """Hybrid search; time phrases in `text` filter too. Snippets never hold vault secrets.
+
+    Memories of `exclude_apps` are never returned (the MCP server's `mcp.exclude_apps`).
+    """
     request = SearchQuery(
         text=text,
         types=list(types),
@@ -125,6 +129,7 @@ def search_memories(
         apps=list(apps),
         limit=limit or settings.search.default_limit,
         now=now,
+        exclude_apps=list(exclude_apps),
     )
     return SearchEngine(store, candidates=settings.search.candidates).search(request)
 

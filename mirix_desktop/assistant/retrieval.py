@@ -47,9 +47,21 @@ class Retrieved:
 
 
 class MemoryRetriever:
-    def __init__(self, store: MemoryStore, candidates: int = 100) -> None:
+    """`exclude_apps` and `named_vault=False` narrow what it reads for a caller that
+    must not see everything (the MCP server: `mcp.exclude_apps`, no vault value)."""
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        candidates: int = 100,
+        *,
+        exclude_apps: Sequence[str] = (),
+        named_vault: bool = True,
+    ) -> None:
         self.store = store
         self.engine = SearchEngine(store, candidates=candidates)
+        self.exclude_apps = tuple(exclude_apps)
+        self.named_vault = named_vault
 
     def retrieve(
         self,
@@ -73,6 +85,7 @@ class MemoryRetriever:
                 apps=list(apps),
                 limit=limit if with_chat else limit * 2,
                 now=now,
+                exclude_apps=self.exclude_apps,
             )
         )
         candidates: list[tuple[MemoryRecord, str]] = []
@@ -83,7 +96,11 @@ class MemoryRetriever:
             if record.app == CHAT_APP and not with_chat:
                 continue
             candidates.append((record, memory_text(record)))
-        core = self.store.list(types=[MemoryType.CORE], limit=MAX_CORE)
+        core = [
+            record
+            for record in self.store.list(types=[MemoryType.CORE], limit=MAX_CORE)
+            if record.app is None or record.app not in self.exclude_apps
+        ]
         core.reverse()  # oldest first reads like a profile
         return Retrieved(
             candidates=candidates[:limit],
@@ -94,6 +111,8 @@ class MemoryRetriever:
         )
 
     def _vault_items_named(self, question: str) -> list[MemoryRecord]:
+        if not self.named_vault:
+            return []
         lowered = " ".join(question.lower().split())
         return [
             item

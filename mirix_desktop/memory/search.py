@@ -94,6 +94,7 @@ class SearchQuery:
     limit: int = 10
     parse_time: bool = True
     now: datetime | None = None
+    exclude_apps: Sequence[str] = ()  # never returned (the MCP server's `mcp.exclude_apps`)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ class SearchEngine:
             since=to_ms(since) if since else None,
             until=to_ms(until) if until else None,
             apps=tuple(query.apps),
+            exclude_apps=tuple(query.exclude_apps),
         )
         terms = keyword_terms(text)
         if not terms:
@@ -257,7 +259,7 @@ class SearchEngine:
         """Every memory `where` rejects, if it filters by type alone and rejects few."""
         if not where.active:
             return frozenset()
-        if where.apps or where.since is not None or where.until is not None:
+        if where.apps or where.exclude_apps or where.since is not None or where.until is not None:
             return None
         others = [t.value for t in MemoryType if t.value not in where.types]
         if not others:
