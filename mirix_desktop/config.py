@@ -35,15 +35,18 @@ class StoreSettings(_Section):
         "miss, so the vector index should fit here.",
     )
     busy_timeout_s: float = Field(
-        5.0, gt=0, description="How long to wait for another writer before giving up."
+        5.0,
+        gt=0,
+        description="Seconds to wait for another writer before reporting the store locked.",
     )
 
 
 class EmbeddingSettings(_Section):
     model: Literal["static-minilm", "minilm"] = Field(
         "static-minilm",
-        description="'static-minilm': a static (model2vec) distillation of all-MiniLM-L6-v2, "
-        "~100x cheaper per text; 'minilm': the transformer itself (sentence-transformers).",
+        description="'static-minilm': a static model distilled from all-MiniLM-L6-v2 with "
+        "numpy, ~100x cheaper per text; 'minilm': the transformer itself (needs the "
+        "`[transformer]` extra: torch and sentence-transformers).",
     )
     batch_size: int = Field(64, ge=1, le=4096, description="Texts embedded per batch.")
 
@@ -101,7 +104,8 @@ class OcrSettings(_Section):
     languages: str = Field(
         "eng",
         pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
-        description="Tesseract languages joined by '+', e.g. 'eng+deu'.",
+        description="Tesseract languages joined by '+', e.g. 'eng+deu'. Each needs its data "
+        "installed (Debian/Ubuntu: tesseract-ocr-deu); `mirix-desktop doctor` checks them.",
     )
 
 
@@ -112,8 +116,9 @@ class PrivacySettings(_Section):
     )
     exclude: list[PrivacyRule] = Field(
         default_factory=list,
-        description="Your own rules: [[privacy.exclude]] field = 'app'|'title'|'url', "
-        "pattern = '...', regex = false.",
+        description="Your own rules, each a [[privacy.exclude]] table: field = 'app', "
+        "'title' or 'url'; pattern; regex = true for a regular expression (default false: "
+        "a case-insensitive substring).",
     )
     redact_emails: bool = Field(False, description="Also redact e-mail addresses in screen text.")
 
@@ -127,7 +132,10 @@ class LlmSettings(_Section):
         "else extractive).",
     )
     timeout_s: float = Field(
-        60.0, gt=0, le=3600, description="Seconds a whole answer may take before it is cut off."
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds a whole answer may take; then it is cut off, kept and marked partial.",
     )
     max_answer_tokens: int = Field(512, ge=16, le=32768, description="Longest answer, in tokens.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
@@ -142,7 +150,12 @@ class LocalModelSettings(_Section):
         description="A GGUF: a name from `models list`, a file name under the models dir, "
         "or a path. Empty: no local model.",
     )
-    context_tokens: int = Field(4096, ge=256, le=262144, description="Context window (n_ctx).")
+    context_tokens: int = Field(
+        4096,
+        ge=256,
+        le=262144,
+        description="Context window in tokens (n_ctx), capped at the model's trained context.",
+    )
     threads: int = Field(0, ge=0, le=256, description="CPU threads (0: the physical cores).")
     gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (-1: all).")
 

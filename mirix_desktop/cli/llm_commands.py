@@ -1,29 +1,54 @@
-"""`mirix-desktop doctor` and `llm set-key | clear-key`: is the model set up and answering?"""
+"""`mirix-desktop doctor` (is the set-up well, and what to fix) and `llm set-key | clear-key`."""
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from mirix_desktop.app.doctor import Check, ModelChoice, run_checks
+from mirix_desktop.app.doctor import Check, ModelChoice, all_well, as_json, run_checks
 from mirix_desktop.cli.ask_command import model_options
 from mirix_desktop.cli.context import AppContext, pass_app
 
+_MARKS = {
+    "ok": click.style("ok  ", fg="green"),
+    "warn": click.style("WARN", fg="yellow"),
+    "fail": click.style("FAIL", fg="red"),
+    "skip": click.style("skip", fg="bright_black"),
+}
+
 
 def _line(check: Check) -> None:
-    mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
-    click.echo(f"{mark} {check.name:<10} {check.detail}")
+    click.echo(f"{_MARKS[check.status]} {check.name:<9} {check.detail}")
+    if check.fix and check.status in ("warn", "fail"):
+        click.echo(f"{'':<15}fix: {check.fix}")
 
 
 @click.command()
 @model_options
+@click.option("--json", "as_json_output", is_flag=True, help="Print the checks as JSON.")
 @pass_app
-def doctor(app: AppContext, provider: str | None, model: str | None, base_url: str | None) -> None:
-    """Check the set-up: config, store, OCR, and whether the model answers."""
-    problems = 0
+def doctor(
+    app: AppContext,
+    provider: str | None,
+    model: str | None,
+    base_url: str | None,
+    as_json_output: bool,
+) -> None:
+    """Check the set-up: display, tray, hotkey, keyring, store, OCR, embedder, model and disk.
+
+    Each line is ok, WARN (works, but see the fix), FAIL (does not work: the
+    fix says what to do) or skip (not checked here). The exit code is 0 when
+    nothing failed, 1 when a check failed.
+    """
+    checks: list[Check] = []
     for check in run_checks(app, ModelChoice(provider, model, base_url)):
-        _line(check)
-        problems += not check.ok
-    if problems:
+        checks.append(check)
+        if not as_json_output:
+            _line(check)
+    if as_json_output:
+        click.echo(json.dumps(as_json(checks), indent=2, ensure_ascii=False))
+    if not all_well(checks):
         raise click.exceptions.Exit(1)
 
 

@@ -43,6 +43,16 @@ def check_existing_file(path: Path) -> None:
         )
 
 
+def library_cipher_version() -> str:
+    """SQLCipher's version in the SQLite library in use; "" if it does not encrypt."""
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        row = conn.execute("PRAGMA cipher_version").fetchone()
+    finally:
+        conn.close()
+    return str(row[0]) if row and row[0] else ""
+
+
 def connect(path: Path, key: bytes, *, cache_mb: int, busy_timeout_s: float) -> Any:
     """Returns a connection to `path` keyed with `key`, verified and tuned."""
     conn = sqlcipher3.connect(
