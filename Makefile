@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up a fresh machine first.
-.PHONY: setup run test lint bench
+.PHONY: setup run test lint bench package
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,3 +22,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m tests.benchmarks.run_all
+
+# The one-folder app (dist/mirix-desktop/, PyInstaller), then a check that it
+# starts and works on a throwaway data dir under Xvfb (packaging/README.md).
+package: setup
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller packaging/pyinstaller/mirix-desktop.spec
+	packaging/pyinstaller/verify.sh dist/mirix-desktop/mirix-desktop

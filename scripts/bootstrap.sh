@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # cmake: llama-cpp-python compiles llama.cpp on first install (pip caches the wheel).
 SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-eng xvfb xdotool openbox fonts-dejavu-core
                  libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1
-                 libfontconfig1 libdbus-1-3 trayer g++ cmake)
+                 libfontconfig1 libdbus-1-3 trayer g++ cmake desktop-file-utils)
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
 

@@ -30,6 +30,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ask",
         "Ask about your screen history; the answer cites the memories it used.",
     ),
+    "autostart": (
+        "autostart_command",
+        "autostart",
+        "Start the tray app when you log in (Linux desktops: XDG autostart), or stop that.",
+    ),
     "capture": (
         "capture_commands",
         "capture",
@@ -43,7 +48,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": (
         "llm_commands",
         "doctor",
-        "Check the set-up: config, store, OCR, and whether the model answers.",
+        "Check the set-up: display, tray, hotkey, keyring, store, OCR, embedder, model and disk.",
     ),
     "ingest": (
         "capture_commands",

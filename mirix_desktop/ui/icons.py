@@ -1,21 +1,21 @@
 """The app's icons: one tray icon per capture state and the app icon, from SVGs in assets/.
 
-The SVGs live in the repository's `assets/icons/` (found from this file, so a
-source checkout needs no install step) and, for a wheel install, in
-`<sys.prefix>/share/mirix-desktop/assets/icons/`. They are rendered through
-QIcon's SVG engine, so the panel asks for whatever size and device pixel ratio
-it needs and gets a sharp picture. Icons are built once per process and cached.
+The SVGs are package data (`mirix_desktop/assets/icons/`), found through
+`mirix_desktop.assets` the same way in a checkout, a wheel install and the
+PyInstaller folder. They are rendered through QIcon's SVG engine, so the
+panel asks for whatever size and device pixel ratio it needs and gets a sharp
+picture. Icons are built once per process and cached.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import sys
 from pathlib import Path
 from typing import get_args
 
 from mirix_desktop.app.status import TrayState
+from mirix_desktop.assets import asset_path
 from mirix_desktop.ui.qt import QtCore, QtGui, QtSvg
 
 log = logging.getLogger("mirix.ui.icons")
@@ -25,22 +25,9 @@ log = logging.getLogger("mirix.ui.icons")
 _FALLBACK_SIZES = (16, 20, 22, 24, 32, 48, 64, 128, 256)
 
 
-def asset_dirs() -> list[Path]:
-    """Where assets are looked for, in order: the source checkout, then a wheel install."""
-    checkout = Path(__file__).resolve().parents[2] / "assets"
-    installed = Path(sys.prefix) / "share" / "mirix-desktop" / "assets"
-    return [checkout, installed]
-
-
 def icon_path(name: str) -> Path:
-    """The first `icons/<name>` found in the asset dirs; FileNotFoundError names them all."""
-    candidates = [directory / "icons" / name for directory in asset_dirs()]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    looked = ", ".join(str(path) for path in candidates)
-    # A missing icon is a broken install, not a user error: fail loudly.
-    raise FileNotFoundError(f"icon {name} not found (looked in {looked})")
+    """The file `icons/<name>` of the package's assets; FileNotFoundError says where it looked."""
+    return asset_path("icons", name)
 
 
 def _render(path: Path) -> QtGui.QIcon:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+import mirix_desktop.assets
 from mirix_desktop.app.status import TrayState
 from mirix_desktop.ui import icons
 from mirix_desktop.ui.qt import QtGui
@@ -61,18 +61,11 @@ def test_an_unknown_state_is_refused(qtbot: QtBot) -> None:
         icons.tray_icon("sleeping")  # type: ignore[arg-type]
 
 
-def test_icons_are_found_under_the_install_prefix(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A wheel install has no checkout beside the package: share/mirix-desktop/assets.
-    installed = tmp_path / "share" / "mirix-desktop" / "assets" / "icons"
-    installed.mkdir(parents=True)
-    (installed / "only-installed.svg").write_text("<svg/>", encoding="utf-8")
-    monkeypatch.setattr(sys, "prefix", str(tmp_path))
-    assert icons.icon_path("only-installed.svg") == installed / "only-installed.svg"
-    # The checkout comes first when both have the icon.
-    (installed / "tray-recording.svg").write_text("<svg/>", encoding="utf-8")
-    assert icons.icon_path("tray-recording.svg").parent.parent == icons.asset_dirs()[0]
+def test_icons_are_package_data_of_mirix_desktop_assets() -> None:
+    # Found beside the package in any install (checkout, wheel, PyInstaller),
+    # not from a path relative to a source checkout.
+    package_dir = Path(mirix_desktop.assets.__file__).parent
+    assert icons.icon_path("tray-recording.svg") == package_dir / "icons" / "tray-recording.svg"
 
 
 def test_icons_draw_without_the_svg_icon_engine(
@@ -92,5 +85,5 @@ def test_icons_draw_without_the_svg_icon_engine(
 
 
 def test_a_missing_icon_names_where_it_was_looked_for() -> None:
-    with pytest.raises(FileNotFoundError, match=r"share/mirix-desktop/assets"):
+    with pytest.raises(FileNotFoundError, match=r"mirix_desktop/assets/icons/no-such-icon\.svg"):
         icons.icon_path("no-such-icon.svg")
