@@ -61,7 +61,7 @@ from mirix_desktop.memory.keys import KeySource
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.paths import resolve_paths
 from mirix_desktop.pipeline.control import StatusFile
-from mirix_desktop.pipeline.daemon import Daemon
+from mirix_desktop.pipeline.daemon import WRITER_CACHE_MB, Daemon
 from mirix_desktop.pipeline.events import DaemonEvent, JsonLinesSink
 from tests.benchmarks.common import MODELS_DIR, PASSPHRASE, temp_dir
 from tests.helpers.replay_desktop import FRAME_SECONDS, FrameSender, ReplayFeed, SimClock
@@ -203,6 +203,7 @@ def daemon_process(
         "failed_jobs": status.failed_jobs,
         "frames_total": status.frames_total,
         "last_error": status.last_error,
+        "heap_trims": daemon._heap.trims,
     }
     (paths.data_dir / RESULT_FILE).write_text(json.dumps(result), encoding="utf-8")
     if isinstance(feed, _TracedFeed) and len(feed.snapshots) == 2:
@@ -491,9 +492,10 @@ def report(result: EnduranceResult, say: Callable[[str], None] = print) -> None:
     sqlite = (r.after_warmup("sqlite") / 1e6, r.at_end("sqlite") / 1e6)
     blocks = (r.after_warmup("py_blocks"), r.at_end("py_blocks"))
     say(
-        f"  of which SQLite's heap {sqlite[0]:.1f} -> {sqlite[1]:.1f} MB (page cache at most "
-        f"{Settings().store.cache_mb} MiB); Python's allocated blocks {blocks[0]:,.0f} -> "
-        f"{blocks[1]:,.0f} ({(blocks[1] / blocks[0] - 1) * 100:+.1f}%)"
+        f"  of which SQLite's heap {sqlite[0]:.1f} -> {sqlite[1]:.1f} MB (the daemon's page "
+        f"cache: at most {WRITER_CACHE_MB} MiB); Python's allocated blocks {blocks[0]:,.0f} -> "
+        f"{blocks[1]:,.0f} ({(blocks[1] / blocks[0] - 1) * 100:+.1f}%); "
+        f"{child.get('heap_trims', 0)} heap trims"
     )
     say(
         f"fds: {r.fds_at(r.warmup_s, r.warmup_s + r.window_s)} after warm-up, "
