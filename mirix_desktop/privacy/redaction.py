@@ -28,29 +28,34 @@ written for the text as read (`secret_spans.py`, `secret_patterns.py`):
 - values behind a label: `*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASS`,
   `PASSWORD`, `pwd`, `PIN`, `IBAN`, camelCase `apiKey`/`jwtSecret`, after
   `=`, `:`, `:=`, `=>`, quoted (curly quotes too), YAML, JSON, `export`,
-  `--password VALUE`, a table's `access_token  VALUE`; a label ending a row
-  takes its value from the row below; `export WORD` alone keeps no key
-  piece; code (`token=None`, `password = getpass()`, `self.token`, `key=len`)
-  is left alone;
+  `--password VALUE`, a table's `access_token  VALUE`; a label or a flag
+  ending a row takes its value from the row below (not the next key of a
+  YAML map, `valueFrom:`); `export WORD` alone keeps no key piece; code
+  (`token=None`, `password = getpass()`, `await getToken(s)`, `self.token`,
+  `key=len`, a Rust `secret: &[u8],`) is left alone;
 - passwords in URLs and DSNs (`scheme://user:PASSWORD@host`, and what is
-  left when OCR dropped the start: `-Breeze-8347@127.0.0.1:3306`), and
-  credentials in a URL's query (`?code=`, `&sig=`, `access_token=`);
+  left when OCR dropped the start: `-Breeze-8347@127.0.0.1:3306`), a token
+  as a URL's user (`https: j 23Kwixvbu9x@gi thub.com/…`; a plain user name
+  stays), and credentials in a URL's query (`?code=`, `&sig=`, `access_token=`);
 - `Authorization:` header values and `Bearer …` tokens, the value also on
   the row below;
 - card numbers (issuer prefix, length, Luhn; on a line that says "card" the
   check digit may be misread) and IBANs (country length and mod 97, through
-  OCR's letter-for-digit swaps; beside a bank word the length suffices);
+  OCR's letter-for-digit swaps; beside a bank word the length suffices, and
+  a number a few characters short, a group OCR lost, goes too);
 - PEM private keys, armour and body, even with the dashes and BEGIN lost;
-- grouped recovery and licence keys (`J0N4M-OKZYD-XWA5O-…`);
+- grouped recovery and licence keys (`J0N4M-OKZYD-XWA5O-…`, also with a
+  group OCR cut with a space when it then has the others' length);
 - e-mail addresses when asked.
 
 Lines are read as a screen, not one by one. Given the lines' boxes, the
 pieces of one row (OCR cuts rows at wide gaps, and may sort the second piece
 first) are joined before the rules run. A secret found running to the end
-of a row continues on the row below when that row starts at the margin and
-the row above reaches its column's right edge (a wrapped line): the lower
-row's leading run of non-words goes too, and two halves too short to judge
-alone are judged together. Without boxes, consecutive lines are the rows.
+of a row (but for a few pieces of up to three characters) continues on the
+row below when that row starts at the margin and the row above reaches its
+column's right edge (a wrapped line): the lower row's leading run of
+non-words goes too (with a short piece OCR cut off before one), and two
+halves too short to judge alone are judged together. Without boxes, consecutive lines are the rows.
 The result is redacted again until nothing changes, so redacting twice
 finds nothing more.
 
@@ -64,9 +69,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from mirix_desktop.privacy.secret_patterns import TOKEN_RUN, extend_token, looks_random, token_like
+from mirix_desktop.privacy.secret_patterns import (
+    TOKEN_RUN,
+    extend_token,
+    looks_random,
+    randomness,
+    token_like,
+)
 from mirix_desktop.privacy.secret_spans import (
     LABEL_ONLY,
+    NAME_AT_END,
     TRAILING,
     LineSecrets,
     Span,
@@ -80,16 +92,19 @@ REDACTION_MARKER = "[REDACTED]"
 # -- PEM private keys ----------------------------------------------------------
 
 _PRIVATE = r"PR[I1l|]VATE\s*KE"
+# After BEGIN, "PRIVATE" ending the row is enough: OCR may lose "KEY-----".
+_PRIVATE_OR_END = r"PR[I1l|]VATE(?:\s*KE|[\W_]*$)"
 # OCR turns dashes into em/en dashes, drops them or the word BEGIN, and adds
 # or drops spaces; the words "PRIVATE KEY" in capitals are what matter (in
 # small letters only after dashes: "begin with the private key" is prose).
 _PEM_BEGIN = re.compile(
-    rf"(?:[-—–_~=]{{2,}}\s*B\s?E\s?G\s?[I1l|]\s?N\b|\bBEG[I1l|]N\b)[^-—–]{{0,40}}?{_PRIVATE}"
+    rf"(?:[-—–_~=]{{2,}}\s*B\s?E\s?G\s?[I1l|]\s?N\b|\bBEG[I1l|]N\b)[^-—–]{{0,40}}?{_PRIVATE_OR_END}"
     r"|(?i:[-—–]{2,}\s*BEGIN\b[^-—–]{0,40}?PRIVATE\s+KEY)"
 )
-# Armour whose dashes and BEGIN were lost: "RSA PRIVATE KEY-".
+# Armour whose dashes and BEGIN were lost, or part of it: "RSA PRIVATE KEY-",
+# "GIN RSA PRIVATE KEY-".
 _PEM_ARMOUR = re.compile(
-    r"^[\W_]{0,8}(?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP|SSH2)\s+)?"
+    r"^[\W_]{0,8}(?:(?:BEG|B?E?G?[I1l|]N)\s+)?(?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP|SSH2)\s+)?"
     rf"{_PRIVATE}(?:Y|Y\s*BLOCK)?[\W_]{{0,8}}$"
 )
 _PEM_END = re.compile(
@@ -125,6 +140,9 @@ _JOIN = "  "
 # Passes until nothing changes; a second one is rare and a third rarer still.
 _ROUNDS = 4
 _WORDS = re.compile(r"\S+")
+# What may follow a secret that ran to the row's end: nothing, or a few
+# pieces of it too short to be taken ("… 16KXUPrn67 76", "… 0iJTUZTINiIs ey .").
+_OCR_DEBRIS = re.compile(r"\s*(?:\S{1,3}\s*){0,3}")
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
@@ -149,13 +167,16 @@ def _rows(count: int, boxes: Sequence[Box] | None) -> list[list[int]]:
     return rows
 
 
-def _next_row(rows: list[list[int]], r: int, boxes: Sequence[Box] | None) -> tuple[bool, bool]:
+def _next_row(
+    rows: list[list[int]], texts: list[str], r: int, boxes: Sequence[Box] | None
+) -> tuple[bool, bool]:
     """Whether row `r + 1` is right below row `r`, and whether it can be row `r` wrapped.
 
     Without boxes, consecutive lines are both. With boxes, "below" is within
-    two line heights, starting at row `r`'s margin or left of it; "wrapped" also
-    needs row `r` to reach as far right as the rows of its column around it
-    (the edge where a terminal or an editor wraps).
+    two line heights, starting at row `r`'s margin or left of it, or anywhere
+    for a fragment of at most three words (the rest of a wrapped row that OCR
+    could not read); "wrapped" also needs row `r` to reach as far right as the
+    rows of its column around it (the edge where a terminal or an editor wraps).
     """
     if boxes is None:
         return True, True
@@ -163,7 +184,9 @@ def _next_row(rows: list[list[int]], r: int, boxes: Sequence[Box] | None) -> tup
     ux, uy, _uw, uh = boxes[upper[0]]
     lx, ly, _lw, lh = boxes[lower[0]]
     # Centres, as tesseract's boxes of neighbouring rows often overlap.
-    if not (0 < (ly + lh / 2) - (uy + uh / 2) <= 2 * min(uh, lh) and lx <= ux + 2 * uh):
+    if not 0 < (ly + lh / 2) - (uy + uh / 2) <= 2 * max(uh, lh):
+        return False, False
+    if lx > ux + 2 * uh and len(texts[r + 1].split()) > 3:
         return False, False
     right = max(boxes[i][0] + boxes[i][2] for i in upper)
     column = [
@@ -174,17 +197,17 @@ def _next_row(rows: list[list[int]], r: int, boxes: Sequence[Box] | None) -> tup
     return True, right >= max(column) - 1.5 * uh
 
 
-_LABEL_KEYWORDS = ("pass", "secret", "token", "t0ken", "key")
+_LABEL_KEYWORDS = ("pass", "secret", "toke", "t0ke", "key")
 
 
 def _label_only(row: str) -> bool:
-    """A row that is only a label: "access_token", "Password"."""
-    if len(row) > 40:
-        return False
+    """A row that is only a label ("access_token", "Password"), or ends with a key's name."""
     lowered = row.lower()
-    return (
-        any(k in lowered for k in _LABEL_KEYWORDS) and LABEL_ONLY.fullmatch(row.strip()) is not None
-    )
+    if not any(k in lowered for k in _LABEL_KEYWORDS):
+        return False
+    if len(row) <= 40 and LABEL_ONLY.fullmatch(row.strip()) is not None:
+        return True
+    return NAME_AT_END.search(row) is not None
 
 
 def _continues(word: str) -> bool:
@@ -198,7 +221,31 @@ def _continues(word: str) -> bool:
         return False  # punctuation, a shell prompt, a URL, the next `NAME=value`
     if any(c in "{}[]|\\^<>" for c in word):
         return True  # OCR's reading of glyphs it could not place
+    if core.isupper() and len(core) >= 8:
+        # Capitals only, as a base64 key's tail can be ("DFTCRQUOWRWAA"), not a word.
+        return randomness(core.lower()) >= _CAPITALS_RANDOM
     return not core.isalpha() or token_like(core)
+
+
+_CAPITALS_RANDOM = 0.7
+
+
+def _continued(words: list[re.Match[str]]) -> int | None:
+    """The end of the words that start a row and can be the rest of a wrapped secret.
+
+    A piece of one to three characters counts when a word that continues
+    follows it ("Hs oAjncJwYcONmIY": OCR cut the tail's first letters off).
+    """
+    end = None
+    for index, word in enumerate(words):
+        text = word.group()
+        if _continues(text):
+            end = word.end()
+            continue
+        following = words[index + 1].group() if index + 1 < len(words) else ""
+        if not (len(text) <= 3 and text.isalnum() and following and _continues(following)):
+            break
+    return end
 
 
 def _whole_markers(text: str, spans: list[Span]) -> list[Span]:
@@ -278,7 +325,7 @@ class Redactor:
             if whole[r] or whole[r + 1]:
                 continue
             if self._may_cross(texts, found, spans, r):
-                below, wrapped = _next_row(rows, r, boxes)
+                below, wrapped = _next_row(rows, texts, r, boxes)
                 if below:
                     self._across(texts, found, spans, r, wrapped=wrapped)
         spans = [
@@ -357,37 +404,33 @@ class Redactor:
         last = runs[-1] if runs and upper.rstrip(TRAILING).endswith(runs[-1]) else ""
         tail = len(upper.rstrip(TRAILING)) - len(last)
         untouched = not spans[r] or spans[r][-1][1] <= tail
-        if spans[r + 1] and spans[r + 1][0][0] <= first.start():
-            if wrapped and untouched and len(last) >= 4 and token_like(last):
-                # The row below starts with a secret: this row's tail is its start.
-                spans[r] = merge([*spans[r], (tail, tail + len(last))])
-            return
-        end = None
         # Ran off the edge: nothing after the secret, not even a closing quote.
         # Only a secret found on the row itself: a wrapped tail found here
         # must not make the row below a tail too.
         own = found[r].spans
-        ran_off = bool(own) and not upper[own[-1][1] :].strip()
+        ran_off = bool(own) and _OCR_DEBRIS.fullmatch(upper[own[-1][1] :]) is not None
+        if spans[r + 1] and spans[r + 1][0][0] <= first.start():
+            if wrapped and untouched and len(last) >= 4 and token_like(last):
+                # The row below starts with a secret: this row's tail is its start.
+                spans[r] = merge([*spans[r], (tail, tail + len(last))])
+            if not (ran_off and wrapped):
+                return
+        end = None
         if ran_off and wrapped:
             # A wrapped key, password or header: its non-word start goes.
-            for word in words:
-                if not _continues(word.group()):
-                    break
-                end = word.end()
+            end = _continued(words)
         elif (
             label_above
             and len(words) == 1
             and REDACTION_MARKER not in words[0].group()
+            and not words[0].group().endswith(":")  # the next key of a YAML map
             and is_secret_value(words[0].group(), "password")
         ):
             if found[r].dangling or token_like(_NOT_ALNUM.sub("", words[0].group())):
                 end = words[0].start() + len(words[0].group().rstrip(TRAILING))
         elif found[r].dangling:
             # "Authorization: Bearer" | "fhFYUm3t -917'": the value's non-word start.
-            for word in words:
-                if not _continues(word.group()):
-                    break
-                end = word.end()
+            end = _continued(words)
         elif (
             wrapped
             and untouched

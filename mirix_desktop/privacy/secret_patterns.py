@@ -56,14 +56,17 @@ TOKENS = re.compile(
     r"|(?P<huggingface>(?<![A-Za-z0-9])hf_[A-Za-z]{20,})"
     r"|(?P<sendgrid>(?<![A-Za-z0-9])SG\.[\w-]{16,}\.[\w-]{16,})"
     r"|(?P<pypi>(?<![A-Za-z0-9])pypi-AgE[A-Za-z0-9_-]{20,})"
-    r"|(?P<jwt>(?<![A-Za-z0-9])ey[JjI][A-Za-z0-9_-]{8,}(?:[ ]?[.,][ ]?[A-Za-z0-9_-]{4,}){0,2})"
+    r"|(?P<jwt>(?<![A-Za-z0-9])(?:ey[JjI][A-Za-z0-9_-]{8,}|ey[JjI][A-Za-z0-9_-]{4,7}(?![A-Za-z0-9_-]))"
+    r"(?:[ ]?[.,][ ]?[A-Za-z0-9_-]{4,}){0,2})"
     # Base64 of DER (a PEM body's first line: "MIIEpAIBAAKCAQEA...") and of an
     # OpenSSH key ("openssh-key-v1"), when the armour above was not read.
     r"|(?P<der>(?<![A-Za-z0-9+/])(?:M[I1l]{2}[A-Za-z0-9+/]{12,}|b3BlbnNzaC1rZXktdjE[A-Za-z0-9+/]*)"
     r"={0,2})"
     # A Slack token that lost its "xoxp-": its numeric groups and hex tail.
     r"|(?P<slack_tail>(?<![\w-])-?[ ]?\d{9,13}[ ]?-[ ]?\d{9,13}[ ]?-[ ]?(?:\d{9,13}[ ]?-[ ]?)?"
-    r"[0-9A-Za-z]{6,})"
+    r"(?:[ ]?[0-9A-Za-z]{6,}|$))"
+    # A Slack user token that lost all but its last numeric group and hex tail.
+    r"|(?P<slack_hex>(?<![\w-])-[ ]?\d{12,13}[ ]?-[ ]?[0-9a-f]{4,}(?:[ ][0-9a-f]{4,}){0,3})"
 )
 
 
@@ -89,12 +92,17 @@ PREFIX_AT_END = re.compile(
 )
 
 
+_OPENAI_PREFIX = re.compile(rf"sk{_D}(?:proj|svcacct|ant{_D}(?:api|admin)\d\d){_D}")
+
+
 def token_ok(kind: str, token: str) -> bool:
     """Whether a `TOKENS` match of `kind` is a credential, not a word that starts alike."""
     if kind in ("openai", "stripe", "gitlab"):
         # "sk-" and "rk_" also start slugs ("sk-hynix-earnings-2024",
         # "sk-Hynix-Memory"); keys are random: both cases, and a digit or a
         # capital inside a run of letters.
+        if _OPENAI_PREFIX.match(token):
+            return True  # "sk-ant-api03-", "sk-proj-": unmistakable, however little OCR kept
         body = token[2:]
         return has_mixed_case(body) and token_like(body)
     if kind == "github":
@@ -107,6 +115,9 @@ def token_ok(kind: str, token: str) -> bool:
         return looks_random(token, min_length=16) or has_mixed_case(token[4:])
     if kind == "der":
         return has_mixed_case(token)
+    if kind == "slack_hex":
+        # The 32 hex digits after the last group, as many as OCR kept.
+        return sum(c in "0123456789abcdef" for c in token.rsplit("-", 1)[1]) >= 24
     return True
 
 
@@ -239,10 +250,11 @@ def looks_random(token: str, min_length: int = RANDOM_MIN_LENGTH) -> bool:
         return False
     if sum(c.isalpha() for c in core) < 0.4 * length or len(set(core)) < length / 3:
         return False
-    unspaced = len(token) - token.count(" ")
+    # "+" is base64's, not a path's or a version's: it separates nothing.
+    unspaced = len(token) - token.count(" ") - token.count("+")
     if unspaced - length > 0.12 * unspaced:
         return False
-    pieces = [p for p in _NOT_ALNUM.split(token) if len(p) >= 10 and not hex_like(p)]
+    pieces = [p for p in _NOT_BASE64.split(token) if len(p) >= 10 and not hex_like(p)]
     if not pieces:
         return False
     steps = sum(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(core))
@@ -252,6 +264,7 @@ def looks_random(token: str, min_length: int = RANDOM_MIN_LENGTH) -> bool:
 
 
 _WORD_INSIDE = re.compile(r"[a-z]{5}")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+]+")
 
 
 def looks_random_alone(word: str) -> bool:
@@ -422,8 +435,13 @@ IBAN_LENGTHS = {
 # A country code, two check digits (maybe read as letters), then the account
 # in groups that OCR may space out further.
 IBAN_START = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{2}[ ]?[0-9OoIlSB]{2}(?=(?:[ ]{0,2}[A-Za-z0-9|]){9})"
+    r"(?<![A-Za-z0-9])[A-Z]{2}[ ]?[0-9OoQDIl|SsBZzGgq]{2}(?=(?:[ ]{0,2}[A-Za-z0-9|)(\][}{!]){9})"
 )
+# Beside a bank word, an account number may be this many characters short of
+# its country's length: OCR drops a group's letters ("GB07 VJZJ 3961…" read as
+# "GBO7 3961 5309 2351 13").
+IBAN_LABELLED_SHORT = 6
+IBAN_LABELLED_MIN = 14
 
 
 def _mod97_ok(iban: str) -> bool:
@@ -433,12 +451,18 @@ def _mod97_ok(iban: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
+# What OCR reads for a letter it cannot place, inside a word.
+_MISREAD = frozenset(")(][}{!")
+
+
 def iban_at(line: str, start: int, *, labelled: bool) -> int | None:
     """The end of a valid IBAN starting at `start`, or None.
 
     Valid: the country's length, and mod 97 as read or with confusable
     letters read as digits (a German IBAN's `0` read as `O`). With an "IBAN"
-    label on the line, the length alone is enough.
+    or bank word on the line (`labelled`), the length alone is enough, and a
+    number up to `IBAN_LABELLED_SHORT` characters short (OCR lost a group)
+    with eight digits or more goes too.
     """
     country = line[start : start + 2]
     length = IBAN_LENGTHS.get(country)
@@ -446,6 +470,7 @@ def iban_at(line: str, start: int, *, labelled: bool) -> int | None:
         return None
     chars: list[str] = []
     position = start
+    last = start  # the end of the last character taken
     spaces = 0
     while position < len(line) and len(chars) < length:
         char = line[position]
@@ -453,17 +478,24 @@ def iban_at(line: str, start: int, *, labelled: bool) -> int | None:
             spaces += 1
             if spaces > 2:
                 break
-        elif char.isalnum() or char == "|":
+        elif char.isalnum() or char == "|" or (char in _MISREAD and line[position - 1].isalnum()):
+            # A letter OCR read as a bracket or "!" ("VJZ)") stays part of the number.
             spaces = 0
             chars.append(char)
+            last = position + 1
         else:
             break
         position += 1
-    if len(chars) < length:
+    if len(chars) < length and not (
+        labelled and len(chars) >= max(IBAN_LABELLED_MIN, length - IBAN_LABELLED_SHORT)
+    ):
         return None
     # The next character must not continue the number.
     if position < len(line) and line[position].isalnum():
         return None
+    if len(chars) < length:
+        # Short by a group OCR lost: with the bank word, its shape is enough.
+        return last if sum(c.isdigit() for c in chars[2:]) >= 8 else None
     raw = "".join(chars)
     as_read = raw[:2] + raw[2:4].translate(AS_DIGITS) + raw[4:].upper()
     as_digits = raw[:2] + raw[2:].translate(AS_DIGITS).upper()

@@ -27,6 +27,7 @@ from mirix_desktop.privacy.secret_patterns import (
     looks_random,
     looks_random_alone,
     looks_random_short,
+    randomness,
     token_like,
     token_ok,
 )
@@ -73,6 +74,11 @@ _FLAG = re.compile(
     r"client-secret)(?:[ \t]+|=)(?=[^\s-])",
     re.IGNORECASE,
 )
+_FLAG_AT_END = re.compile(
+    r"(?<![\w-])--?(?:password|passwd|token|api-?key|secret|auth-token|access-token|"
+    r"client-secret)[ \t]*=?[ \t]*$",
+    re.IGNORECASE,
+)
 # `export WORD` alone: OCR dropped the `NAME=` of `export NAME=KEY` and kept
 # a piece of the key (an exported variable's name is a plain identifier).
 _EXPORT = re.compile(r"(?<![\w-])export[ \t]+(?P<value>[^\s=]{6,})[ \t]*$")
@@ -85,8 +91,12 @@ _WORD = re.compile(r"[^\s\"'`]+")
 NOT_A_SECRET = re.compile(
     r"(?:\[REDACTED\]|[\s*•●·∙◦○])*"  # empty, masked in the UI, or already redacted
     r"|(?i:none|null|nil|true|false|undefined|required|optional)"
-    r"|[A-Za-z_][\w.]*[(\[].*"  # a call or subscript: getpass(), entry[1], os.environ["PW"]
+    # A call or subscript: getpass(), entry[1], os.environ["PW"], await getToken(s);
+    r"|(?:(?:await|new|yield|typeof)\s+)?[A-Za-z_][\w.]*[(\[].*"
+    r"|\w+(?:\.\w+)+\(.*"  # a method call whose first letter OCR read as a digit: 0s.Getenv(
     r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"  # a reference: self.token, args.password
+    # A Rust parameter's type (&[u8], &str; OCR may read "[" as "{") or return type.
+    r"|&(?:'\w+\s+)?(?:mut\s+)?[\w\[\]{}<>']+[,).].*|->.*"
     r"|\$\{?\w+\}?|\{\{?[\w. ]*\}?\}|%\w+%|<[\w .-]+>"  # placeholders, env variables
     r"|(?:str|bytes|int|bool|string|number|SecretStr|Optional|Union)\b.*"  # type annotations
     r"|[,;)\]}].*"  # code after an empty string OCR read as one quote: `passwd=", acct="`
@@ -121,6 +131,8 @@ def is_secret_value(value: str, keyword: str, *, weak: bool = False) -> bool:
 def _value_span(line: str, start: int) -> Span:
     """The value that starts at `start`: to its closing quote, or to the end of the line."""
     rest = line[start:]
+    if len(rest) > 1 and rest[0] in QUOTES and rest[1] in QUOTES and rest[0] != rest[1]:
+        start, rest = start + 1, rest[1:]  # one quote read as two ("'‘"), not an empty string
     if rest and rest[0] in QUOTES:
         # A quoted value ends at its closing quote; later labels on the line
         # (JSON, query strings) still get their own turn. OCR may read a
@@ -148,14 +160,18 @@ def _labelled_spans(line: str) -> tuple[list[Span], bool]:
         position = max(end, match.end())
     for flag in _FLAG.finditer(line):
         word = _WORD.match(line, flag.end())
-        # Prose says "--password to set it"; a value has a digit, a symbol or a case change.
+        # Prose says "--password to set it"; a value has a digit, a symbol or a
+        # case change, and may be short when OCR kept only its start ("BKnG").
         if (
             word is not None
-            and len(word.group()) >= 6
-            and not word.group().isalpha()
+            and (
+                (len(word.group()) >= 6 and not word.group().isalpha()) or token_like(word.group())
+            )
             and is_secret_value(word.group(), "password")
         ):
             spans.append(word.span())
+    # `--api-key` ending the row: its value wrapped onto the next one.
+    dangling = dangling or _FLAG_AT_END.search(line) is not None
     return spans, dangling
 
 
@@ -169,6 +185,13 @@ def _export_spans(line: str) -> Iterator[Span]:
 # "Password" above its field): the value is the next line.
 LABEL_ONLY = re.compile(
     r"[\"'`]?[\w.-]*(?i:passw[o0]rd|passwd|passphrase|secret|t[o0]ken|api[ _.-]?key)[\"'`]?"
+    r"|[\"'`]?[\w.-]+_t[o0]ke?"  # cut by OCR: "access_toke"
+)
+# A key's name ending a row, its value wrapped onto the next ("set apiKey" |
+# "YmoWwjhS-mTAA"): an identifier, not a word of prose ("the API key").
+NAME_AT_END = re.compile(
+    r"(?<![\w-])[A-Za-z0-9]*(?:[a-z0-9](?-i:Key|Token|Secret|Password)"
+    r"|[_.-](?i:key|token|secret|password|passwd|pass))[\"']?[ \t]*$"
 )
 
 # -- other shapes ---------------------------------------------------------------
@@ -176,7 +199,7 @@ LABEL_ONLY = re.compile(
 # scheme://user:PASSWORD@host, with the spaces and misread letters OCR puts in
 # ("mysq]: //root: pw@", a space inside the password).
 _URL_CREDENTIALS = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z][^\s:/]{1,30}[ ]?:[ ]?/[ ]?/[ ]?"
+    r"(?<![A-Za-z0-9])[A-Za-z][^\s:/]{1,30}[ ]{0,2}:[ ]{0,2}/[ ]?/[ ]?"
     r"[^\s:/@]{0,64}[ ]?:[ ]?(?P<password>[^\s/@][^\s/]{0,127}?(?:[ ][^\s/@:]{1,64}?)?)"
     r"[ ]?[@©®](?=[\w\[])"
 )
@@ -194,9 +217,10 @@ _AUTHORIZATION_AT_END = re.compile(
 # A URL's query parameters that carry credentials, and a value whose name OCR
 # dropped ("…googleapis jZ9ifzG3xmE&callback=initMap").
 _QUERY_SECRET = re.compile(
-    r"(?i)[?&;](?:key|api_?key|sig|signature|code|auth|token|access_token|refresh_token|id_token"
-    r"|client_secret|password|passwd|secret|x-amz-signature|x-amz-credential|x-amz-security-token"
-    r"|awsaccesskeyid|session|sessionid|sid)=(?P<value>[^&\s#\"'<>]{6,})"
+    r"(?i)[?&;][ ]?(?:(?P<strong>key|api_?key|sig|signature|token|access_token|refresh_token"
+    r"|id_token|client_secret|password|passwd|secret|x-amz-signature|x-amz-credential"
+    r"|x-amz-security-token|awsaccesskeyid)|code|auth|session|sessionid|sid)[ ]?=[ ]?"
+    r"(?P<value>[^&\s#\"'<>]{6,})"
 )
 _QUERY_ORPHAN = re.compile(r"(?<![\w.%=-])(?P<value>[A-Za-z0-9_-]{8,})(?=&[A-Za-z_][\w-]*=)")
 _PLACEHOLDER = re.compile(r"\$\{?\w+\}?|<[\w .-]+>|\{\{[\w. ]*\}\}|\.{3}|\*+|x+|X+")
@@ -205,8 +229,14 @@ _PLACEHOLDER = re.compile(r"\$\{?\w+\}?|<[\w .-]+>|\{\{[\w. ]*\}\}|\.{3}|\*+|x+|
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 # Recovery and licence keys: groups of capitals and digits joined by dashes.
 _GROUPED = re.compile(
-    r"(?<![\w-])(?:[A-Z0-9]{4,8}[ ]?[-—–][ ]?){2,}[A-Z0-9]{4,8}(?:[ ]?[-—–])?(?![\w])"
+    r"(?<![\w-])(?:[A-Z0-9lo|]{3,8}[ ]?[-—–][ ]?)+[A-Z0-9lo|]{4,8}(?:[ ]?[-—–])?(?![\w])"
 )
+# The same with a group cut in two by a space.
+_GROUPED_SPACED = re.compile(
+    r"(?<![\w-])(?:[A-Z0-9lo|]{1,8}(?:[ ][A-Z0-9lo|]{1,7})?[ ]?[-—–][ ]?){2,}"
+    r"[A-Z0-9lo|]{1,8}(?:[ ][A-Z0-9lo|]{1,7})?(?![\w])"
+)
+_GROUP_DASH = re.compile(r"[ ]?[-—–][ ]?")
 _EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
 )
@@ -261,22 +291,60 @@ def _random_spans(line: str) -> Iterator[Span]:
             following = runs[index + len(chain)]
             if not _adjacent(line, chain[-1], following):
                 break
-            if token_like(following.group()):
+            if _chainable(following.group()):
                 chain.append(following)
                 continue
+            # One or two short pieces ("-", "l") between two parts of a key.
+            shorts = [following]
             after = index + len(chain) + 1
+            if (
+                after + 1 < len(runs)
+                and len(runs[after].group()) <= 3
+                and not _chainable(runs[after].group())
+                and _adjacent(line, runs[after - 1], runs[after])
+            ):
+                shorts.append(runs[after])
+                after += 1
             if (
                 len(following.group()) <= 8
                 and after < len(runs)
-                and _adjacent(line, following, runs[after])
-                and token_like(runs[after].group())
+                and _adjacent(line, runs[after - 1], runs[after])
+                and _chainable(runs[after].group())
             ):
-                chain += [following, runs[after]]
+                chain += [*shorts, runs[after]]
                 continue
             break
         if len(chain) > 1 or len(chain[0].group()) >= 10:
             yield from _random_in_chain(line, chain)
         index += len(chain)
+    # A word that OCR broke with a stray "@", "#" or "$" is judged whole too
+    # ("UmupQP6gIPSnLu@eel_uU1hn").
+    for word in _WORDS_IN_LINE.finditer(line):
+        if _ODD_INSIDE.search(word.group()) is None:
+            continue
+        start, end = word.span()
+        while start < end and line[start] in QUOTES + "([{":
+            start += 1
+        end = start + len(line[start:end].rstrip(TRAILING))
+        if _DIGEST_START.match(line, start):
+            continue  # "SHA256:nThbg6kXUp|WGI7…": a fingerprint OCR broke
+        if end - start >= RANDOM_MIN_LENGTH and looks_random(line[start:end]):
+            yield start, end
+
+
+def _chainable(run: str) -> bool:
+    """A run that can carry on a key after a short piece: token-like, or long
+    with both cases after its first letter ("CUFLDRSGICVo-", not "Somewhere")."""
+    return token_like(run) or (len(run) >= 8 and has_mixed_case(run[1:]))
+
+
+# A whitespace-delimited word with a character inside that OCR misreads for
+# a letter or digit ("@" for 0, "|" for l, "$" for S), not URL or code syntax.
+_WORDS_IN_LINE = re.compile(r"\S+")
+_ODD_INSIDE = re.compile(r"[A-Za-z0-9][@#$%^*!|\\]+[A-Za-z0-9]")
+_URL_SYNTAX = re.compile(r"[?&=]|://")
+_CODE_SYNTAX = re.compile(r"[=(:;{]")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
 
 # OCR cuts a key into a few pieces, not dozens; a longer chain is a row of
@@ -302,6 +370,7 @@ def _random_in_chain(line: str, chain: list[re.Match[str]]) -> Iterator[Span]:
 
 _DIGEST_BEFORE = re.compile(r"(?i)(?<![A-Za-z0-9])(?:sha(?:1|224|256|384|512)|md5)[:=]")
 _DIGEST_AT = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5)-")
+_DIGEST_START = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5)[:=-]")
 
 
 def _is_marker(line: str, run: re.Match[str]) -> bool:
@@ -310,23 +379,135 @@ def _is_marker(line: str, run: re.Match[str]) -> bool:
 
 
 def _lone_word_spans(line: str) -> Iterator[Span]:
-    """A row of one to three words that together look like a piece of a key."""
+    """A row of a few words that together look like a piece of a key, or mostly one."""
     words = [word for word in line.split() if "[REDACTED]" not in word]
-    if not 1 <= len(words) <= 3:
+    if not 1 <= len(words) <= _PIECES_ON_ROW or (
+        len(words) > 1 and not any(token_like(w) for w in words)
+    ):
         return
-    if len(words) > 1 and (not any(token_like(w) for w in words) or any(_plain(w) for w in words)):
-        return
-    if looks_random_alone("".join(words)):
-        start = line.index(words[0])
-        while line[start] in QUOTES + "([{":
-            start += 1
-        yield start, len(line.rstrip().rstrip(TRAILING))
+    prose = any(_plain(w) for w in words)
+    code = _CODE_SYNTAX.search(line) is not None
+    joined = "".join(words)
+    core = "".join(c for c in joined if c.isalnum())
+    # Pieces of one key, each token-like: judged as one short run ("zELwP -U4z- yc"),
+    # unless the row is code ("_SQRT2 = sqrt(2.0)", "'cp1251': 'CP1251',").
+    pieces = [w for w in words if sum(c.isalnum() for c in w) >= 3]
+    short = len(words) <= 3 and len(pieces) > 1 and all(token_like(w) for w in pieces)
+    # A key with a few short pieces OCR cut off before it ("CVKMXmT imi Ic 7NIkKOiPZ9…").
+    mostly = (
+        len(words) <= 4
+        and any(looks_random(w) for w in words)
+        and not any(_plain(w) and len(w) >= 4 for w in words)
+    )
+    first = 0
+    if not (
+        (len(words) <= 3 and not prose and looks_random_alone(joined))
+        or (len(words) == 1 and not _URL_SYNTAX.search(joined.rstrip("=")) and looks_random(joined))
+        or (short and not prose and not code and looks_random_short(core))
+        or (len(words) == 1 and not code and _lone_piece(joined, core))
+        or (not prose and not code and _pieces_of_one_key(words))
+    ):
+        if not (len(words) > 1 and mostly and not code):
+            return
+        # From the key back over the debris before it; a name or a label
+        # before it ("SLACK_BOT", "key", "access_token") stays.
+        first = next(i for i, w in enumerate(words) if looks_random(w))
+        while first > 0 and _debris(words[first - 1]):
+            first -= 1
+    start = _word_start(line, words, first)
+    while line[start] in QUOTES + "([{":
+        start += 1
+    yield start, len(line.rstrip().rstrip(TRAILING))
+
+
+# A key's groups of capitals and digits alone on a row, all of one length.
+_LONE_GROUPS = re.compile(r"[A-Z0-9]{5,8}(?:[-—–][A-Z0-9]{5,8})+")
+_GROUPS_RANDOM = 0.7
+
+
+_PIECES_ON_ROW = 6
+_KEY_CHARS = re.compile(r"[A-Za-z0-9+/_-]+=*")
+
+
+def _pieces_of_one_key(words: list[str]) -> bool:
+    """A row of two to six pieces that read as one key once joined.
+
+    OCR cut a base64 token at its "_" and in between ("Edu9 fE9a_u2Y2UdCKO
+    FSQaWAy 1qzNj", "QGS+XNENk 1p 7Ws JUXs bOBMc"), so no piece alone is long
+    enough to judge. Every piece is made of a key's characters, two have both
+    cases, and the pieces joined without their spaces `looks_random`.
+    """
+    if not 2 <= len(words) <= _PIECES_ON_ROW:
+        return False
+    if not all(_KEY_CHARS.fullmatch(w) for w in words):
+        return False
+    if sum(has_mixed_case(w) for w in words) < 2:
+        return False
+    return looks_random("".join(words))
+
+
+def _lone_piece(word: str, core: str) -> bool:
+    """A word alone on its row that is a piece of a key: the rest of the key lost.
+
+    A short run with a separator or two inside ("64Fi_L1g6pBRAA"), judged as
+    `looks_random_short` judges one without; or two or more groups of capitals
+    of one length whose letters read as random ("BIPQP-CVRSP", not
+    "HELLO-WORLD" or "COVID-19").
+    """
+    if len(word) - len(core) <= 2 and _short_key(word, core):
+        return True
+    if _LONE_GROUPS.fullmatch(word) is None:
+        return False
+    groups = re.split(r"[-—–]", word)
+    return len({len(g) for g in groups}) == 1 and randomness(core.lower()) >= _GROUPS_RANDOM
+
+
+def _short_key(word: str, core: str) -> bool:
+    """`looks_random_short` for a word with a separator or two ("Uf]-clfdZ3ya"):
+    no word of five small letters within a piece, the rest on the joined core."""
+    if any(_WORD_IN_PIECE.search(piece) for piece in _NOT_ALNUM.split(word)):
+        return False
+    capitals = sum(c.isupper() for c in core)
+    small = sum(c.islower() for c in core)
+    return (
+        10 <= len(core) <= 15
+        and core.isascii()
+        and capitals >= 2
+        and small >= 2
+        and any(c.isdigit() for c in core)
+        and not hex_like(core)
+        and randomness(core) >= _SHORT_RANDOM
+    )
+
+
+_WORD_IN_PIECE = re.compile(r"[a-z]{5}")
+_SHORT_RANDOM = 0.9
+
+
+def _word_start(line: str, words: list[str], index: int) -> int:
+    """Where `words[index]` (from `line.split()`, markers dropped) starts in `line`."""
+    position = 0
+    for word in words[: index + 1]:
+        position = line.index(word, position) + len(word)
+    return position - len(words[index])
+
+
+# Short words that name a secret rather than being a piece of one.
+_LABEL_WORDS_SHORT = frozenset({"key", "pin", "pwd", "api", "iban", "pass", "auth", "token"})
+
+
+def _debris(word: str) -> bool:
+    """A short piece that OCR cut off a key ("imi", "Ic", "CVKMXmT"), not a name or label."""
+    core = _NOT_ALNUM.sub("", word)
+    if core.lower() in _LABEL_WORDS_SHORT:
+        return False
+    return token_like(word) or len(core) <= 3
 
 
 def _plain(word: str) -> bool:
     """A word of prose: small letters, perhaps capitalised ("key", "Signature")."""
     core = word.strip(TRAILING + ":!?(")
-    return len(core) >= 2 and core.isalpha() and (core.islower() or core.istitle())
+    return len(core) >= 3 and core.isalpha() and (core.islower() or core.istitle())
 
 
 # A key's name, then its value after a gap (a table: "access_token  eyJhbGci…").
@@ -351,20 +532,47 @@ def _trimmed(line: str, start: int, end: int) -> Span:
     return start, end
 
 
+# Between two pieces of one key: OCR's word breaks, or a glyph it read as
+# "!" or "|" ("VCLqYuUid!91UA8RO=").
+_PIECE_GAPS = frozenset({" ", "  ", "!", "|", "\\"})
+
+
 def _adjacent(line: str, first: re.Match[str], second: re.Match[str]) -> bool:
-    return line[first.end() : second.start()] in (" ", "  ")
+    return line[first.end() : second.start()] in _PIECE_GAPS
 
 
 def _dsn_spans(line: str) -> Iterator[Span]:
     for match in _URL_CREDENTIALS.finditer(line):
         yield match.span("password")
+    for match in _URL_USER_PASSWORD.finditer(line):
+        value = match["password"]
+        if token_like(value) and not value.isdigit():
+            yield match.span("password")
     if "@" in line:
         for match in _DSN_REMNANT.finditer(line):
             value = match["password"]
             if any(c.isdigit() for c in value) and any(c.isupper() for c in value):
                 yield match.span("password")
+        for match in _URL_USERINFO.finditer(line):
+            value = match["userinfo"]
+            if token_like(value) and sum(c.isalnum() for c in value) >= 8:
+                yield match.span("userinfo")
 
 
+# `scheme://user:PASSWORD` whose "@host" OCR lost: the word after a user name
+# (no dot in it, so not a host) and a colon, unless it is a port.
+_URL_USER_PASSWORD = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z][^\s:/]{1,30}[ ]{0,2}:[ ]{0,2}/[ ]?/[ ]?[^\s:/@.]{1,64}[ ]?:[ ]?"
+    r"(?P<password>[^\s/@:]{4,})(?=\s|$)"
+)
+# A URL's user part that is a token (`https://TOKEN@github.com/…`), read
+# through OCR's losses: slashes dropped, the token in two pieces
+# ("https: j 23Kwixvbu9x@gi thub.com/acme"). A user name is a word, not a key.
+_URL_USERINFO = re.compile(
+    r"(?<![A-Za-z0-9])(?:https?|git|ssh|ftps?|sftp|[a-z]+(?:\+[a-z]+)?(?=[ ]?:[ ]{0,2}/))"
+    r"[ ]?:[ ]{0,2}(?:/[ ]?){0,2}(?P<userinfo>[^\s/@:]{1,64}(?:[ ][^\s/@:]{1,64})?)[ ]?@"
+    r"(?=[\w\[])"
+)
 # What OCR left of `scheme://user:PASSWORD@host:port` once it dropped the
 # start: a password-like word right before "@" and a host with a port or an
 # IP address ("-Breeze-8347@127.0.0.1:3306"). E-mail addresses have neither.
@@ -379,6 +587,8 @@ def _authorization_spans(line: str) -> Iterator[Span]:
         run = TOKEN_RUN.match(line, match.end())
         if run is None or len(run.group()) < 8 or _PLACEHOLDER.fullmatch(run.group()):
             continue
+        if NOT_A_SECRET.fullmatch(line[run.start() :].rstrip(TRAILING + "\\")):
+            continue  # code: `authorization = base64.decodebytes(authorization)`
         if token_like(run.group()) or looks_random(run.group()):
             yield run.start(), max(run.end(), len(line.rstrip(TRAILING)))
     for match in _BEARER.finditer(line):
@@ -392,7 +602,7 @@ def _query_spans(line: str) -> Iterator[Span]:
         return
     for match in _QUERY_SECRET.finditer(line):
         value = match["value"]
-        if not value.isalpha() or token_like(value):
+        if match["strong"] or not value.isalpha() or token_like(value):
             yield match.span("value")
     for match in _QUERY_ORPHAN.finditer(line):
         value = match["value"]
@@ -410,9 +620,29 @@ def _iban_spans(line: str) -> Iterator[Span]:
 
 def _grouped_spans(line: str) -> Iterator[Span]:
     for match in _GROUPED.finditer(line):
-        groups = re.findall(r"[A-Z0-9]+", match.group())
-        if len(groups) >= 3 and sum(token_like(g) for g in groups) >= 2:
+        if _grouped_secret(re.findall(r"[A-Za-z0-9|]+", match.group())):
             yield match.span()
+    # A group OCR cut with a space ("HK2 XY") counts when it then has the
+    # length of all the others: a recovery key's groups are alike.
+    for match in _GROUPED_SPACED.finditer(line):
+        raw = _GROUP_DASH.split(match.group())
+        whole = {len(group) for group in raw if " " not in group}
+        cut = [group.replace(" ", "") for group in raw if " " in group]
+        if (
+            cut
+            and len(whole) == 1
+            and all(len(group) in whole for group in cut)
+            and _grouped_secret([group.replace(" ", "") for group in raw])
+        ):
+            yield match.span()
+
+
+def _grouped_secret(groups: list[str]) -> bool:
+    mixed = sum(token_like(group) for group in groups)
+    # Three groups, two of them letters with digits; or two such groups of 5+.
+    return (len(groups) >= 3 and mixed >= 2) or (
+        len(groups) == 2 and mixed == 2 and min(map(len, groups)) >= 5
+    )
 
 
 def _aws_secret_spans(line: str) -> Iterator[Span]:
@@ -444,8 +674,8 @@ class LineSecrets:
 
 # Cheap tests that rule a rule out for most lines (a screen has hundreds):
 # each rule's matches contain what its test looks for.
-_RANDOMISH = re.compile(r"[A-Za-z]\d|\d[A-Za-z]|[a-z][A-Z]|[A-Za-z0-9+/_~.-]{16}")
-_IBAN_HINT = re.compile(r"[A-Z]{2}[ ]?[0-9OoIlSB]{2}")
+_RANDOMISH = re.compile(r"[A-Za-z]\d|\d[A-Za-z]|[a-z][A-Z]|[A-Za-z0-9+/_~.-]{16}|[A-Z]{5}[-—–]")
+_IBAN_HINT = re.compile(r"[A-Z]{2}[ ]?[0-9OoQDIl|!SsBZzGgq]{2}")
 _CARD_HINT = re.compile(r"[0-9OoIlSB|](?:[ \t-]{0,3}[0-9OoIlSB|]){12}")
 
 

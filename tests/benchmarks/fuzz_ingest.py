@@ -10,6 +10,7 @@ lets out that is not a `KnownError`. Python warnings raised while ingesting
 are recorded too: under the test suite each would be an error.
 
     .venv/bin/python -m tests.benchmarks.fuzz_ingest              # all cases (~1400)
+    .venv/bin/python -m tests.benchmarks.fuzz_ingest --fresh      # each read whole, not as a change
     .venv/bin/python -m tests.benchmarks.fuzz_ingest --small      # the default run's ~60
     .venv/bin/python -m tests.benchmarks.fuzz_ingest --only exif --timeout 30 -v
 """
@@ -304,9 +305,15 @@ def run(
     target: str = INGEST,
     models_dir: Path | None = None,
     memory_limit_mb: int = MEMORY_LIMIT_MB,
+    fresh: bool = False,
     progress: Callable[[Result], None] | None = None,
 ) -> Report:
-    """Builds and ingests every case (files under `workdir/cases`, store in `workdir/data`)."""
+    """Builds and ingests every case (files under `workdir/cases`, store in `workdir/data`).
+
+    Cases follow one another as a batch of `ingest` does: a picture is read
+    as a change from the one before. With `fresh`, every picture is read
+    whole (cases showing the words always are, to check they were read).
+    """
     models = models_dir or Path(os.environ.get("MIRIX_MODELS_DIR", REPO / ".cache" / "models"))
     (workdir / "data").mkdir(parents=True, exist_ok=True)
     worker = Worker(workdir / "data", models, target, memory_limit_mb)
@@ -316,7 +323,7 @@ def run(
         for case in chosen:
             path = case.build(workdir / "cases")
             began = time.perf_counter()
-            reply = worker.ask(path, case.readable, timeout_s)
+            reply = worker.ask(path, fresh or case.readable, timeout_s)
             result = _result(case, reply, time.perf_counter() - began, path)
             results.append(result)
             if progress is not None:
@@ -334,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="only the default run's cases")
     parser.add_argument("--only", help="only cases whose name contains this")
     parser.add_argument("--json", type=Path, help="write every result here")
+    parser.add_argument("--fresh", action="store_true", help="read every picture whole")
     parser.add_argument("--keep", action="store_true", help="keep the cases and the store")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each case")
     args = parser.parse_args(argv)
@@ -350,11 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line[:240], flush=True)
 
     try:
-        report = run(chosen, workdir, timeout_s=args.timeout, progress=show)
+        report = run(chosen, workdir, timeout_s=args.timeout, fresh=args.fresh, progress=show)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(f"seed {args.seed}, timeout {args.timeout:.0f} s per case")
+    batch = "each picture read whole" if args.fresh else "pictures read as a batch"
+    print(f"seed {args.seed}, timeout {args.timeout:.0f} s per case, {batch}")
     print(report.summary())
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in report.results], indent=1))

@@ -17,9 +17,10 @@ trial is "stored in clear" when any run is found either way. "OCR exposed"
 counts the trials where the unredacted OCR text held such a run: the ones
 where redaction had something to do.
 
-False positives: the 373 lines of `tests/data/ordinary_lines.json` (standard-
-library code about passwords and keys, prose, terminal output with git SHAs,
-digests, UUIDs, pod names), redacted (a) as text, each line alone and each
+False positives: the 484 lines of `tests/data/ordinary_lines.json` (standard-
+library code about passwords and keys, JS/Go/Rust/YAML/Dockerfile lines that
+handle them, prose, terminal output with git SHAs, digests, UUIDs, pod names,
+`--help` texts), redacted (a) as text, each line alone and each
 kind as one screen, and (b) as OCR reads them: drawn 24 lines to a screen in
 each of the 8 styles and ingested the same way; a line counts as changed when
 redaction changed its OCR text.

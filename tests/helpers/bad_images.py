@@ -524,6 +524,12 @@ def _i16(transparency: int | None = None) -> bytes:
     return encoded(wide, "PNG", transparency=transparency)
 
 
+def _palette_clear_ground() -> bytes:
+    """A palette picture whose ground colour is the transparent entry."""
+    image = text_screen(mode="P")
+    return encoded(image, "PNG", transparency=image.getpixel((0, 0)))
+
+
 def _on_transparent_ground(mode: str) -> bytes:
     """Black words on a fully transparent ground, as a window cut out of its shadow."""
     alpha = text_screen(mode="L").point(lambda v: 255 - v)
@@ -546,7 +552,7 @@ def _modes() -> list[Case]:
     add("i32-tiff", partial(_encode, lambda: text_screen(mode="L").convert("I"), "TIFF"), "tif")
     add("float-tiff", partial(_encode, lambda: text_screen(mode="L").convert("F"), "TIFF"), "tif")
     add("palette-png", _screen_as("P", "PNG"))
-    add("palette-transparent-index", _screen_as("P", "PNG", transparency=0))
+    add("palette-transparent-index", _palette_clear_ground)
     # Alpha per palette entry: the last one (which the words do not use) is clear.
     alphas = bytes([255] * 255 + [0])
     add("palette-transparent-bytes", _screen_as("P", "PNG", transparency=alphas))

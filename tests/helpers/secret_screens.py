@@ -196,12 +196,37 @@ def leaks(secret: str, texts: list[tuple[str, str]]) -> list[Leak]:
     return found
 
 
+def _strings(text: str) -> list[str]:
+    """A JSON value's strings (a memory's fields), else the text itself.
+
+    Decoded, so that an escaped line break ("\\n", folded to "n") cannot join
+    two pieces into a run that was never stored.
+    """
+    if text[:1] not in "{[":
+        return [text]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    found: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return found
+
+
 def stored_texts(store: MemoryStore) -> list[tuple[str, str]]:
     """Every value in every table of the decrypted store, as (table.column, text).
 
-    Text as is; blobs (the FTS index, job payloads) read byte for byte as
-    Latin-1, except JPEG thumbnails (320 px wide, no legible text) and the
-    vector index (floats).
+    Text as is (JSON decoded into its strings); blobs (the FTS index, job
+    payloads) read byte for byte as Latin-1, except JPEG thumbnails (320 px
+    wide, no legible text) and the vector index (floats).
     """
     found = []
     with store.read() as conn:
@@ -216,7 +241,7 @@ def stored_texts(store: MemoryStore) -> list[tuple[str, str]]:
             for row in cursor:
                 for column, value in zip(columns, row, strict=True):
                     if isinstance(value, str):
-                        found.append((f"{table}.{column}", value))
+                        found += [(f"{table}.{column}", text) for text in _strings(value)]
                     elif isinstance(value, bytes) and not value.startswith(b"\xff\xd8"):
                         found.append((f"{table}.{column}", value.decode("latin-1")))
     return found

@@ -126,6 +126,65 @@ def clean(lines: list[str], secret: str) -> bool:
             '-446026668735 -5487009698143 - laeGe78b81dcaf f5413620e6255559ba",',
             "1ae6e78b81dcaff5413620e6255559ba",
         ),
+        ("eyJhbGci iJ ey", "eyJhbGciOiJIUzI1NiIs"),
+        (
+            "uri: mongodb+srv://shop-app: ewU6CdKmt x7k2p.mongodb.net/shop?retryWrites=true",
+            "ewU6CdKmtry9lr8P",
+        ),
+        (
+            "SECRET_KEY = '‘django-insecure-j1g6*c+_gc@u+n&k4s0(pqi59zh5!"
+            " (k5#95178el5ho&*! ) - fb!",
+            "django-insecure-j1g6^c+_gc@u+n&k4s0(pqi59zh5!(k5#95178el5ho&*!)-fb",
+        ),
+        ("LR572- 4FFVI", "LR572-4FFVI-HWC0S-LP8QG-COPKV"),
+        ("LR572-4FFVI -HWlCOS-LP8QG-COPKV", "LR572-4FFVI-HWC0S-LP8QG-COPKV"),
+        ("UmupQP6gIPSnLu@eel_uU1hn", "UmupQP6gIPSnLu0eel_uU1hn"),
+        ('src="https://maps.googleapis.com/maps/api/js? key =Alzaoxrh', "AIzaoxrhUw8U"),
+        # Found on screens drawn with other seeds (the rules were tuned on one):
+        # a base64 key with a glyph read as "!" inside,
+        (
+            "iBmzyxnw1UcrHcqH1MTe/Aug4 + VCLqYuUid!91UA8RO=",
+            "iBmzyxnw1UcrHcqH1MTc/Aug4+VCLqYuUidl9IuA8R0=",
+        ),
+        # a token as a URL's user, its "//" lost and cut in two,
+        (
+            "origin https: j 23Kwixvbu9x@gi thub.com/acme/shop.git (push)",
+            "ghp_RR6LSMBNR9CfKJEaYmcARHPvj23KwiXvbu9x",
+        ),
+        # IBANs: a 0 read as Q; a group's letters dropped; a J read as ")",
+        ("Account  NL9QAXUQ2233577616", "NL90AXUQ2233577616"),
+        ("my bank details are GBO7 3961 5309 2351 13 (Lloyds).", "GB07VJZJ39615309235113"),
+        ("my bank details are GBO7 VJZ) 3961 5309 2351 13 (Lloyds).", "GB07VJZJ39615309235113"),
+        # a recovery key with a group cut by a space,
+        ("75SWJ-KCSRC-MYTAA-HK2 XY-IWG8H", "75SWJ-KCSRC-MYTAA-HK2XY-IWG8H"),
+        # a JWT whose header OCR cut short after its "J" was read as "I".
+        (
+            "eyIhbGci 1UZI Ni Is eyIzdWIi0iJ1Xzg4MTIiLCJyb2x11joiYWwRtaW4iLCJleHAi0j"
+            " E4OTMONTYWMDB9 . CUFLDRSGICVo-",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1Xzg4MTIiLCJyb2xlIjoiYWRtaW4iLCJl"
+            "eHAiOjE4OTM0NTYwMDB9.cuFLDRSGICVo-lfKUBGAGpuG9kXHsoAjncJwYc0NmIY",
+        ),
+        # a urlsafe token whose third piece has no digit and no lower-upper step,
+        (
+            "nHontp1jqdsccY 3bmF VKNUBMg_xj vCzodK3yxWDHrTk",
+            "nHontpljqdsccY3bmFVKNuBMg_xjvCzodK3yxWDHrTk",
+        ),
+        # a Slack user token with only its last group and hex tail left,
+        (
+            '"access_toke  -3538244604521 - ce87c70ad fea68d89d58abc2698b893d",',
+            "xoxp-30472463351-873486360473-3538244604521-ce87c70adfea68d89d58abc2698b893d",
+        ),
+        # a key's middle after "export", cut by " - l\\" (two short pieces),
+        (
+            "- pLO - OZIMKvo4YdbaCdEv3zcUHckv2 - l\\db_JW9pZYv4V1HTV-",
+            "pL0-0ZIMKvo4YdbaCdEv3zcUHckv2-ldb_JW9pZYv4V1HTV-0UyleS0VpXewrQeeAm",
+        ),
+        # a PEM body line with four "+" in 25 characters (base64's, not a path's).
+        ("/+USULYKqP+2HTf1+4GEzVRAI f fq", "P/+USUlYKqP+2HTf1+4GEzVRAIfzOoxmr"),
+        # a urlsafe token in four pieces, none long enough alone (held-out seed 6).
+        ("Edu9 fE9a_u2Y2UdCKO FSQaWAy 1qzNj", "Edu9fE9a_u2Y2UdCK0fSQaWAyiMmQn1qzNjABKVwSmY"),
+        # `openssl rand -base64 32` in five pieces, some with no digit (held-out seed 5).
+        ("QGS+XNENk 1p 7Ws JUXs bOBMc", "QGs+XNENk1p7WsJUXsbOBMcQyTjUJckLl8FGv7NptiM="),
         # Credentials in a URL's query.
         ("https://app.example.com/cb?code=4/0AfJohXk2Lm9&state=42", "0AfJohXk2Lm9"),
         # A recovery key as OCR spaced it.
@@ -226,6 +285,7 @@ def test_a_label_that_ends_a_line_takes_its_value_from_the_next(
         # A key's tail alone on its row, the rest lost.
         (["$ python -c 'import secrets'", "- ZUW9AQNKCMNE"], "zUW9AQnKCmNE"),
         (["Paste a token to decode it:", "YOSuy aCkC7", "Signature verified"], "YO5uyaCkC7"),
+        (["$ curl https://api.shop.example/v1/orders \\", 'zELwP -U4z- yc"', "{}"], "zELwP-U4z-yc"),
         # A header whose value OCR put on the next row.
         (
             [
@@ -244,6 +304,187 @@ def test_pieces_left_on_their_own_rows(lines: list[str], secret: str) -> None:
     assert sum(a != b for a, b in zip(lines, redacted, strict=True)) == 1, redacted
 
 
+@pytest.mark.parametrize(
+    ("lines", "boxes", "secret"),
+    [
+        # A Slack token's groups and hex tail in pieces of one row, its label cut short.
+        (
+            [
+                '"ok": true,',
+                "-265221615228 -9339372864420 -",
+                '"access_toke',
+                '70b01db64dec74703a3a2c3d75820c74",',
+            ],
+            [(49, 54, 112, 16), (407, 77, 363, 27), (49, 81, 126, 18), (774, 81, 298, 16)],
+            "xoxp-01013368207-265221615228-9339372864420-70b01db64dec74703a3a2c3d75820c74",
+        ),
+        # `set apiKey VALUE` wrapped: the value's tail alone on the next row.
+        (
+            [
+                "dev@workstation: ~/projects/shop$ claude config set apiKey",
+                "YmoWwjhS-mTAA",
+                "Saved.",
+            ],
+            [(25, 18, 700, 18), (25, 39, 160, 18), (25, 60, 70, 18)],
+            "Ym0WJhS-mTAA",
+        ),
+        # A key that ran to the row's edge but for a two-digit piece; its tail below.
+        (
+            [
+                "$ stripe login --api-key sk_Live_51nr0stGVp7PG3Bb 7Wa2UQNSEOVEKDG2YyoYk"
+                " 16KXUPrn67 76",
+                "fpJVLYIqkPV",
+                "> Done!",
+            ],
+            [(25, 18, 1230, 18), (25, 39, 130, 18), (25, 60, 90, 18)],
+            "fpJVWwplWSV9lfpJV1YIqkPv",
+        ),
+        # Found on screens drawn with other seeds: a key's start after its
+        # flag at the row's end, the rest wrapped onto the next row.
+        (
+            [
+                "dev@workstation: ~/projects/shop$ stripe login --api-key BKnG",
+                "LnxpLiiumad",
+                "> Done! The Stripe CLI is configured for acct_1N2b3C4d5E6f7G8h",
+            ],
+            [(25, 18, 1229, 29), (25, 47, 96, 14), (25, 68, 461, 14)],
+            "sk_live_514sFKhWw4C62gjuCsw3O1Xp6MGm3QLQwSRTDn2QhOzXk1xjidfCP2LnAHQlwiPPmTLOAkjezzz"
+            "M0iCttHiF8KnGLnxpL1iUmQd",
+        ),
+        # A JWT that ran off the edge but for a few short pieces ("ey ."); its tail below.
+        (
+            [
+                "Application > Local Storage > https: //shop.example",
+                "value",
+                "key",
+                "eyJhbGci 0iJTUZTINiIs ey .",
+                "access_token",
+                "pOE_SOCVbTAIXJoI",
+            ],
+            [
+                (24, 26, 454, 14),
+                (167, 47, 42, 11),
+                (25, 48, 24, 13),
+                (168, 59, 856, 30),
+                (25, 68, 99, 14),
+                (25, 89, 132, 14),
+            ],
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1Xzg4MTIiLCJyb2xlIjoiYWRtaW4iLCJl"
+            "eHAiOjE4OTM0NTYwMDB9.tWoD9sXmB__HIDMA6kWog-n5UWPp0E_SOCVbTAIXJoI",
+        ),
+        # A JWT's last piece in capitals but one ("CUFLDRSGICVo-"), and its tail
+        # below with two letters cut off ("Hs").
+        (
+            [
+                "Application > Local Storage > https:",
+                "Value",
+                "Key",
+                "1UZI INiIs InR5cC16IkpXVCI9. E4OTMONTYWMDB9 . CUFLDRSGICVo-",
+                "access_token",
+                "Hs oAjncJwYcONmIY",
+            ],
+            [
+                (24, 16, 333, 31),
+                (167, 47, 42, 11),
+                (25, 48, 24, 13),
+                (263, 64, 869, 23),
+                (25, 68, 99, 14),
+                (25, 90, 133, 13),
+            ],
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1Xzg4MTIiLCJyb2xlIjoiYWRtaW4iLCJl"
+            "eHAiOjE4OTM0NTYwMDB9.cuFLDRSGICVo-lfKUBGAGpuG9kXHsoAjncJwYc0NmIY",
+        ),
+        # A DSN whose scheme OCR put in a piece of its own (joined by two spaces).
+        (
+            [
+                "//app: zrhD6j FgaWFpK3@db. internal :5432/shop",
+                "DATABASE_URL=postgres:",
+                "REDIS_URL=redis: //cache.",
+            ],
+            [(266, 23, 451, 27), (25, 28, 192, 17), (25, 50, 421, 27)],
+            "zrhD6jFgaWFpK3",
+        ),
+        # The tail of an Anthropic key alone on its row (the rest of the row lost).
+        (
+            ["ANTHROPIC_BASE_URL=https://api.anthropic.com", "64Fi_L1g6pBRAA", "MAX_TOKENS=4096"],
+            [(24, 27, 448, 18), (25, 82, 150, 17), (26, 109, 180, 17)],
+            "sk-ant-api03-uZE2S9ZhtzrRx0aVeQpcLY6DX-IjJP2eTU89uo67W3iWq7uWi_Wow12ghGVOmA1yEr_bz"
+            "NbQK9Pj6wF6y64Fi_L1g6pBRAA",
+        ),
+        (
+            ["ANTHROPIC_BASE_URL=https://api.anthropic.com", "Uf]-clfdZ3ya", "gTAAA"],
+            [(24, 27, 448, 18), (1142, 50, 107, 27), (25, 82, 58, 17)],
+            "sk-ant-api03-gx0_KxdFidlNPRKxLrqdkcSI_QDejq-k_vHazSZL9_hvb4GGHl_V-nfQrtx43vOrXrIt"
+            "hvJlW-SKvXUfJ-cIfdZ3yagTAAA",
+        ),
+        # Only the prefix and one letter before the edge; the rest wrapped.
+        (
+            [
+                "dev@workstation: ~/projects/shop$ claude config set apiKey sk-ant-api03-y",
+                "y49IhbOAA",
+                "Saved.",
+            ],
+            [(25, 26, 525, 14), (24, 47, 77, 14), (25, 68, 45, 11)],
+            "sk-ant-api03-yToTOW3rYK3TaPLgbJqStyv0nS-UIGgvVOeeZbK5PaHatt4DFoSEZm_pu7JHl_tz1Ck_"
+            "jfaSgtk-oGF6LRc2Csy49lhbOAA",
+        ),
+        # A recovery key's first two groups, the rest lost.
+        (
+            ["Your recovery key", "Store it somewhere safe:", "BIPQP-CVRSP"],
+            [(24, 26, 143, 14), (25, 47, 198, 11), (25, 69, 89, 12)],
+            "BJPQP-CVRSP-QQYWS-RRT9M-GN8BJ",
+        ),
+        # "KEY-----" lost from the BEGIN line: the body still goes to END.
+        (
+            [
+                "-BEGIN OPENSSH PRIVATE",
+                "MIIEPAIBAAKCAQEAC4y w2 1 p8Tvwz5EWF +1 90bu9mepNIEVAXHDizd92DyRGNfosT",
+                "QtNNBRItNe3LNgklw/Zi8EwzuNHsI9Wc7KX29F7Gtz44KgbmVvAQLRN3GYr40C3mL",
+                "2e4wJUB9U62AL",
+                "+51) q54q6Nwif9DwDad/onali",
+                "-END OPENSSH PRIVATE KEY-----",
+            ],
+            [
+                (45, 27, 180, 10),
+                (25, 39, 572, 29),
+                (25, 68, 559, 14),
+                (25, 81, 110, 29),
+                (365, 102, 204, 29),
+                (45, 132, 221, 10),
+            ],
+            "jLBm/lVW3SwHC3mU5itljB8VmA49TdfvnMXph+/8hEp+s1Jq54q6Nwlf9DwDad/onaIi",
+        ),
+        # A DSN whose scheme and its colon OCR put in two pieces (held-out seed 7).
+        (
+            [
+                ": //app: KBK32j BOXV5EeX@db. internal :5432/shop",
+                "DATABASE_URL=postgres",
+                "REDIS_URL=redis: //cache.",
+            ],
+            [(253, 18, 464, 32), (25, 28, 192, 17), (25, 50, 421, 27)],
+            "kBK32jB0XV5EeX",
+        ),
+        # A key's wrapped tail in capitals only (held-out seed 7).
+        (
+            [
+                "ANTHROPIC_BASE_URL=https: //api.anthropic.com",
+                "ANTHROPIC_API_KEY=sk- ant -api03 kbSwifbw7Cr8yLf0rnq708TtIWsiiA2gQhcKtvBY6gKygPa",
+                "DFTCRQUOWRWAA",
+                "MAX_TOKENS=4096",
+            ],
+            [(24, 27, 476, 18), (24, 50, 1224, 27), (25, 82, 139, 15), (25, 109, 161, 17)],
+            "sk-ant-api03-QvPiD0EHultsX7km8_quL0HqlUopYwhFzGjkbSwifbw7Cr8yLf0rnq708TtIWsiiA2gQh"
+            "cKtvBY6gKygPaDFTCRQu0WRwAA",
+        ),
+    ],
+)
+def test_secrets_across_rows_with_boxes(
+    lines: list[str], boxes: list[tuple[int, int, int, int]], secret: str
+) -> None:
+    redacted, _ = Redactor().redact_lines(lines, boxes)
+    assert clean(redacted, secret), redacted
+
+
 def test_a_pem_key_whose_armour_ocr_mangled_is_redacted_to_its_end() -> None:
     lines = [
         "dev@workstation:~/projects/shop$ cat deploy/id_rsa",
@@ -259,6 +500,17 @@ def test_a_pem_key_whose_armour_ocr_mangled_is_redacted_to_its_end() -> None:
 def test_prose_about_private_keys_starts_no_key() -> None:
     lines = ["Let's begin with the private key, then the certificate.", "Next slide", "Done"]
     assert Redactor().redact_lines(lines) == (lines, 0)
+
+
+def test_a_pem_key_whose_begin_ocr_cut_short_is_still_found() -> None:
+    lines = [
+        "$ cat deploy/id_rsa",
+        "GIN RSA PRIVATE KEY-",
+        "+ OgRZUYH +",
+        "-END RSA PRIVATE KE",
+        "$",
+    ]
+    assert Redactor().redact_lines(lines)[0] == [lines[0], M, M, M, "$"]
 
 
 def test_pem_body_lines_without_their_armour_still_go() -> None:
@@ -282,6 +534,7 @@ def test_pem_body_lines_without_their_armour_still_go() -> None:
         "Merge: 1c2e3f4 8a9b0c1",
         "x-request-id: 8f14e45f-ceea-467a-9575-a5d8f1e7c3b2",
         "256 SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8 ada@laptop (ED25519)",
+        "256 SHA256:nThbg6kXUp|WGI7E1IGOCspRomTxdCARLVIKW6ESSY8 ada@laptop (ED25519)",  # OCR's |
         '"integrity": "sha512-Hq1hYcgjWpUHCtMRv4uUO/6FfD2AG7KjMvPqqO4hpVAi7QV5R3W2Ebk3tW=="',
         "      8A3F2C91D4E7B0561FA29C3E7D84B6A01C5E9F72",
         "postgres  16-alpine  sha256:4f6d3c2a1b0e9f8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f",
@@ -306,6 +559,22 @@ def test_pem_body_lines_without_their_armour_still_go() -> None:
         "ssh ec2-user@10.0.0.5 -i ~/.ssh/deploy.pem",
         "Mail bob2024@example.com about the budget",
         "git@github.com:acme/shop.git",
+        # Code in other languages: an awaited call, a Rust parameter's type.
+        "const token = await getAccessToken(session);",
+        "fn verify_signature(payload: &[u8], sig: &str, secret: &[u8]) -> bool {",
+        # A URL's user name is a word, not a key.
+        "git clone https://ada@github.com/acme/shop.git",
+        # The same as OCR read it off rendered screens ("O" as "0", "[" as "{").
+        'secretKey := 0s.Getenv("STRIPE_SECRET_KEY")',
+        "fn verify_signature(payload: &{u8]. sig: &str, secret: &{u8]) -> bool {",
+        "fn verify_signature(payload: &{u8]. sig: &str, secret: -> bool {",
+        # A row of a table: short pieces that are not one key.
+        "nvme0n1p2 468G 211G",
+        "NAME READY STATUS RESTARTS AGE",
+        "IMPORTANT",
+        # Capitals in groups that read as words, not as a key's.
+        "HELLO-WORLD",
+        "NOTICE-BOARD",
         # Prose around the words.
         "Add your IBAN in the payroll form so we can pay your expenses.",
         "Never share your private key with anyone.",
@@ -314,6 +583,34 @@ def test_pem_body_lines_without_their_armour_still_go() -> None:
 )
 def test_ordinary_screen_text_is_left_alone(line: str) -> None:
     assert Redactor().redact(line) == (line, 0)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # Short pieces OCR cut off a key go with it ...
+        ("CVKMXmT imi Ic 7NIkKOiPZ9xQ2mB8vLr4TzY", M),
+        # ... a name or a label before it stays.
+        ("SLACK_BOT xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", f"SLACK_BOT {M}"),
+        ("key AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", f"key {M}"),
+        ("access_token  NoDEJYUPMzSszqFOx7Rt2", f"access_token  {M}"),
+    ],
+)
+def test_a_row_mostly_one_key_keeps_the_name_before_it(line: str, expected: str) -> None:
+    assert Redactor().redact(line) == (expected, 1)
+
+
+def test_the_next_key_of_a_yaml_map_is_not_the_value_of_a_name_above() -> None:
+    lines = ["      - name: DB_PASSWORD", "        valueFrom:", "          secretKeyRef:"]
+    assert Redactor().redact_lines(lines) == (lines, 0)
+
+
+def test_a_call_on_the_row_above_makes_no_secret_run_on() -> None:
+    lines = [
+        "const token = await getAccessToken(session);",
+        'if (!apiKey) throw new Error("OPENAI_API_KEY is not set");',
+    ]
+    assert Redactor().redact_lines(lines) == (lines, 0)
 
 
 def test_an_iban_that_fails_its_check_without_a_bank_word_is_left_alone() -> None:

@@ -34,6 +34,8 @@ _FRAGMENTS = st.sampled_from(
         "AKIA", "xoxb-", "eyJ", "AIza", M, "[", "]", "=", ":", '"', "'", "\n", "\t", " ", "  ",
         "—", "0", "O", "l", "1", "|", "git commit -m 'fix'", "def main():", "2026-11-20",
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "--api-key ", "https: j ", "@github.com/x", "75SWJ-KCSRC-", "HK2 XY-", "GBO7 VJZ) ",
+        "Account ", ")", "!", "ey", ". ", "Hs ", "  - name: DB_PASSWORD", "valueFrom:",
     ]
 )  # fmt: skip
 _TOKENISH = st.text(
@@ -69,6 +71,7 @@ def _is_subsequence(small: str, big: str) -> bool:
 @example(f"password: {M}")
 @example("-----BEGIN RSA PRIVATE KEY-----\n\nMIIEpAIBAAKCAQEA\n")
 @example("4111 1111 1111 1111\n4111 1111 1111 1111")
+@example("PASSW0RD=\n000")  # a value on the next line was replaced but not counted
 def test_redact_only_replaces_with_markers(text: str) -> None:
     redacted, count = Redactor().redact(text)
     assert count >= 0
@@ -80,6 +83,7 @@ def test_redact_only_replaces_with_markers(text: str) -> None:
 @given(TEXTS)
 @example(f"password: {M}")
 @example("API_KEY=\nsk-proj-abc")
+@example("GB42WEST12035694715302 00000012AABG 0AAA")  # a second pass found more
 def test_redacting_twice_changes_nothing_more(text: str) -> None:
     redactor = Redactor(emails=True)
     once, _ = redactor.redact(text)
@@ -91,6 +95,8 @@ def test_redacting_twice_changes_nothing_more(text: str) -> None:
 @given(LINES, st.booleans())
 @example(["-----BEGIN PRIVATE KEY-----", "", "MIIE", "-----END PRIVATE KEY-----"], False)
 @example(["API_KEY:", "Zq8vT1kXw3mN9pR2sY6u"], False)
+@example(["password=", "password="], False)  # replaced, counted 0
+@example(["password=", "password=PASSWORD: password="], False)  # gave "[REDACTED]]]]"
 def test_redact_lines_keeps_one_line_per_line(lines: list[str], emails: bool) -> None:
     out, count = Redactor(emails=emails).redact_lines(lines)
     assert len(out) == len(lines)
