@@ -6,6 +6,7 @@ Not named `mcp`, which would shadow the SDK it is built on. One job per module:
 - `asking`: `ask`, answered without keeping anything and without the vault;
 - `tools`: the MCP tools and the `mirix://today` resource, on the SDK's `MCPServer`;
 - `audit`: every call logged without its content;
+- `wire`: stdio, with a JSON-RPC error for each line that is no message;
 - `token`: the HTTP transport's bearer token (its hash kept in the store);
 - `http`: Streamable HTTP on 127.0.0.1 behind that token.
 """

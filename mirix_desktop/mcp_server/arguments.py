@@ -14,6 +14,12 @@ from mirix_desktop.app.when import parse_moment
 from mirix_desktop.errors import InvalidQuery
 
 MAX_LIMIT = 50
+# Longer text is refused before any work: a search of 2,000 characters is
+# already a page, a date or a phrase ('last tuesday afternoon') is short, and
+# a message quoting a huge value back would be as huge.
+MAX_QUERY_CHARS = 2000
+MAX_WHEN_CHARS = 100
+MAX_APP_CHARS = 200
 # A timeline over more than this is refused: a client wanting a month reads it
 # in weeks, and the server never builds a huge answer at once.
 MAX_TIMELINE_DAYS = 31
@@ -27,10 +33,18 @@ class Span:
     end: datetime
 
 
+def bounded(value: str, name: str, most: int) -> str:
+    """`value` if it has at most `most` characters; else an InvalidQuery saying so."""
+    if len(value) > most:
+        raise InvalidQuery(f"{name} too long ({len(value):,} characters; at most {most:,}).")
+    return value
+
+
 def moment(value: str | None, now: datetime, name: str, *, end: bool = False) -> datetime | None:
     """An ISO date/time or a phrase ("yesterday"), or None when not given."""
     if value is None or not value.strip():
         return None
+    bounded(value, name, MAX_WHEN_CHARS)
     try:
         return parse_moment(value.strip(), now, end=end)
     except InvalidQuery as exc:

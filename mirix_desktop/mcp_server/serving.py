@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 
 from mirix_desktop.app.services import AppServices
 from mirix_desktop.logfiles import log_to_file
-from mirix_desktop.mcp_server import http
+from mirix_desktop.mcp_server import http, wire
 from mirix_desktop.mcp_server.asking import Asker, model_configured
 from mirix_desktop.mcp_server.tools import build_server
 from mirix_desktop.mcp_server.view import McpView
@@ -39,12 +39,12 @@ def make_server(services: AppServices, *, allow_write: bool) -> tuple[MCPServer[
 
 
 def serve_stdio(services: AppServices, *, allow_write: bool) -> None:
-    """Serves on stdin/stdout until the client closes them."""
+    """Serves on stdin/stdout until the client closes them; a malformed line is answered."""
     _start_logging(services)
     server, asker = make_server(services, allow_write=allow_write)
     logging.getLogger("mirix.mcp").info("mcp server started (stdio, write=%s)", allow_write)
     try:
-        server.run("stdio")
+        wire.serve_stdio(server)
     finally:
         if asker is not None:
             asker.close()

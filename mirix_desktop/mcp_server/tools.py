@@ -22,7 +22,15 @@ from pydantic import Field
 
 from mirix_desktop import __version__
 from mirix_desktop.errors import KnownError
-from mirix_desktop.mcp_server.arguments import MAX_LIMIT, local_day, one_of, timeline_span
+from mirix_desktop.mcp_server.arguments import (
+    MAX_APP_CHARS,
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    MAX_WHEN_CHARS,
+    local_day,
+    one_of,
+    timeline_span,
+)
 from mirix_desktop.mcp_server.asking import Asker
 from mirix_desktop.mcp_server.audit import AuditMiddleware
 from mirix_desktop.mcp_server.view import McpView
@@ -33,11 +41,14 @@ READ_TOOLS = ("search_memory", "get_memory", "get_timeline", "get_screen_text", 
 MemoryTypeName = Literal[
     "episodic", "resource", "semantic", "procedural", "core", "knowledge_vault"
 ]
+# Lengths are shown in the schema but checked by the tools (`arguments.bounded`):
+# the message then says how long the value was, without quoting it back.
 When = Annotated[
     str | None,
     Field(
         description="An ISO date/time (2026-11-20, 2026-11-20T14:30) or a phrase "
-        "('yesterday', 'last week', '3 days ago'); local time."
+        "('yesterday', 'last week', '3 days ago'); local time.",
+        json_schema_extra={"maxLength": MAX_WHEN_CHARS},
     ),
 ]
 
@@ -74,7 +85,7 @@ def build_server(
             str,
             Field(
                 min_length=1,
-                max_length=2000,
+                json_schema_extra={"maxLength": MAX_QUERY_CHARS},
                 description="What to look for: words or a question; time phrases in it "
                 "('yesterday afternoon') filter by time too.",
             ),
@@ -84,7 +95,13 @@ def build_server(
         ] = None,
         since: When = None,
         until: When = None,
-        app: Annotated[str | None, Field(description="Only memories of this app.")] = None,
+        app: Annotated[
+            str | None,
+            Field(
+                description="Only memories of this app.",
+                json_schema_extra={"maxLength": MAX_APP_CHARS},
+            ),
+        ] = None,
         limit: Annotated[
             int, Field(ge=1, le=MAX_LIMIT, description=f"Results, at most {MAX_LIMIT}.")
         ] = 10,
@@ -106,7 +123,11 @@ def build_server(
     @server.tool(annotations=_READ_ONLY)
     def get_timeline(
         date: Annotated[
-            str | None, Field(description="A day (2026-11-20, 'yesterday'); default today.")
+            str | None,
+            Field(
+                description="A day (2026-11-20, 'yesterday'); default today.",
+                json_schema_extra={"maxLength": MAX_WHEN_CHARS},
+            ),
         ] = None,
         since: When = None,
         until: When = None,

@@ -28,7 +28,15 @@ from mirix_desktop.errors import (
     PassphraseWait,
     WrongPassphrase,
 )
-from mirix_desktop.mcp_server.arguments import MAX_LIMIT, Span, moment, time_range
+from mirix_desktop.mcp_server.arguments import (
+    MAX_APP_CHARS,
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    Span,
+    bounded,
+    moment,
+    time_range,
+)
 from mirix_desktop.memory import timeline
 from mirix_desktop.memory.records import MemoryType, from_ms, to_ms
 from mirix_desktop.memory.store import MemoryStore
@@ -93,6 +101,9 @@ class McpView:
     ) -> dict[str, Any]:
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidQuery(f"limit must be between 1 and {MAX_LIMIT}; {limit} was asked.")
+        bounded(query, "query", MAX_QUERY_CHARS)
+        if app is not None:
+            bounded(app, "app", MAX_APP_CHARS)
         now = self.clock()
         start, stop = time_range(since, until, now)
         if app is not None and self.hidden(app):
@@ -101,7 +112,9 @@ class McpView:
             self.store(),
             self.services.settings,
             query,
-            types=[MemoryType(t) for t in types],
+            # Each type once: a list repeating one (the schema lets it) must not
+            # become a query with more parameters than SQLite takes.
+            types=[MemoryType(t) for t in dict.fromkeys(types)],
             since=start,
             until=stop,
             apps=[app] if app else [],

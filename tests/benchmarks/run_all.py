@@ -33,6 +33,12 @@ BENCHMARKS = [
     Benchmark("timeline_window", (), "timeline open, select, scrub repaint", True),
     Benchmark("quick_query", (), "quick query keystroke to results, hotkey to box", True),
     Benchmark("address_bar_ocr", (), "web-vault address bars recognised", True),
+    Benchmark(
+        "mcp_roundtrip",
+        ("--dir", ".cache/bench/quick-query-100k"),
+        "MCP search_memory round trip at 100k memories",
+        True,
+    ),
     Benchmark("kill_trials", ("--trials", "20", "--seed", "17"), "SIGKILL crash safety", True),
     Benchmark("fuzz_ingest", (), "malformed images through ingest", False),
     Benchmark("redaction_suite", (), "rendered secrets stored in clear, false positives", False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import stat
 import subprocess
@@ -243,6 +244,102 @@ def test_bad_arguments_are_clear_tool_errors(client: SessionThread) -> None:
     assert "Unknown tool" in _error(client.call("remember", {"text": "I like tea"}))
     # ... and the server still serves.
     assert _data(client.call("search_memory", {"query": "checkout"}))["count"] >= 1
+
+
+def test_huge_arguments_are_short_clear_tool_errors(client: SessionThread) -> None:
+    huge = "word " * 1_000_000  # 5 MB
+    query = _error(client.call("search_memory", {"query": huge}))
+    assert "query too long (5,000,000 characters; at most 2,000)" in query
+    since = _error(client.call("search_memory", {"query": "checkout", "since": huge}))
+    assert "since too long (5,000,000 characters; at most 100)" in since
+    day = _error(client.call("get_timeline", {"date": huge}))
+    assert "date too long (5,000,000 characters; at most 100)" in day
+    assert all(len(message) < 200 for message in (query, since, day)), "the value quoted back"
+    # One type 300,000 times: more SQL parameters than this SQLite takes (250,000), were
+    # each kept.
+    many = ["episodic"] * 300_000
+    repeated = client.call("search_memory", {"query": "checkout", "types": many})
+    assert {hit["type"] for hit in _data(repeated)["results"]} == {"episodic"}
+    assert _data(client.call("search_memory", {"query": "checkout"}))["count"] >= 1
+
+
+class RawStdio:
+    """`mirix-desktop mcp` spoken to line by line, as no SDK client would."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mirix_desktop", "mcp"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    def send(self, message: str | dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        line = message if isinstance(message, str) else json.dumps(message)
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def answer(self, timeout: float = 20) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        assert ready, f"no answer in {timeout} s"
+        answer = json.loads(self.process.stdout.readline())
+        assert isinstance(answer, dict)
+        return answer
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        finally:
+            assert self.process.stdout is not None
+            self.process.stdout.close()
+
+
+def test_a_malformed_line_is_answered_and_the_server_serves_on(seeded: Seeded) -> None:
+    raw = RawStdio(seeded.env)
+    try:
+        raw.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "1"},
+                },
+            }
+        )
+        assert raw.answer()["id"] == 1
+        raw.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        raw.send('{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"na')
+        not_json = raw.answer()
+        raw.send({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": 5})
+        invalid = raw.answer()
+        raw.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 4,
+                "method": "tools/call",
+                "params": {"name": "search_memory", "arguments": {"query": "JIRA-4821"}},
+            }
+        )
+        served = raw.answer()
+    finally:
+        raw.close()
+    assert not_json["id"] is None and not_json["error"]["code"] == -32700
+    assert invalid["id"] == 3 and invalid["error"]["code"] == -32600
+    assert "params: Input should be an object" in invalid["error"]["message"]
+    assert served["id"] == 4 and not served["result"]["isError"]
+    assert served["result"]["structuredContent"]["results"][0]["id"] == seeded.firefox_episode
 
 
 def test_calls_are_logged_without_content(client: SessionThread, seeded: Seeded) -> None:
