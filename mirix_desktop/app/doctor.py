@@ -15,7 +15,6 @@ desktop it pretends to be.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import sys
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from mirix_desktop.app.display import X_CONNECT_TIMEOUT_S, x11_problem
 from mirix_desktop.app.services import AppServices, apply_model_choice
 from mirix_desktop.errors import (
     EmbedderUnavailable,
@@ -53,8 +53,6 @@ LOW_DISK_FRACTION = 0.05
 # A 5 % warning on a large disk would fire with hundreds of GB free.
 _PLENTY_BYTES = 20 << 30
 FULL_DISK_BYTES = 100 << 20
-_X_CONNECT_TIMEOUT_S = 2.0
-_X_DISPLAY_NAME = re.compile(r"^(?P<host>[^:]*):(?P<number>\d+)(\.(?P<screen>\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -105,29 +103,6 @@ def read_desktop(environ: Mapping[str, str], platform: str = sys.platform) -> De
     if display:
         return Desktop("x11", display, wayland, session)
     return Desktop("none", display, wayland, session)
-
-
-def x11_problem(name: str) -> str | None:
-    """Whether an X server answers at DISPLAY `name`, without python-xlib (which
-    leaks the socket of a failed connection)."""
-    match = _X_DISPLAY_NAME.match(name)
-    if match is None:
-        return f"DISPLAY={name} is not an X display name"
-    host, number = match["host"], int(match["number"])
-    try:
-        if host in ("", "unix"):
-            path = f"/tmp/.X11-unix/X{number}"
-            # The file, or on Linux the same name in the abstract namespace.
-            for address in (path, "\0" + path):
-                with suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
-                    probe.settimeout(_X_CONNECT_TIMEOUT_S)
-                    probe.connect(address)
-                    return None
-            raise OSError(f"nothing listens on {path}")
-        with socket.create_connection((host, 6000 + number), timeout=_X_CONNECT_TIMEOUT_S):
-            return None
-    except OSError as exc:
-        return f"cannot connect to the X display {name}: {exc}"
 
 
 # -- the checks ----------------------------------------------------------------------------------
@@ -292,7 +267,7 @@ def app_running(data_dir: Path) -> bool:
     from mirix_desktop.ui.ipc import server_name
 
     with socket.socket(socket.AF_UNIX) as probe:
-        probe.settimeout(_X_CONNECT_TIMEOUT_S)
+        probe.settimeout(X_CONNECT_TIMEOUT_S)
         try:
             probe.connect(server_name(data_dir))
         except OSError:

@@ -71,9 +71,9 @@ def query(app: AppContext, text: tuple[str, ...], wait_s: float) -> None:
     typed = " ".join(text)
     if _send(data_dir, typed):
         return
-    from mirix_desktop.cli.run_command import _display_problem
+    from mirix_desktop.app.display import display_problem
 
-    problem = _display_problem()
+    problem = display_problem()
     if problem is not None:
         raise NoDisplay(
             f"the quick query box needs a display, and there is none here ({problem}). "

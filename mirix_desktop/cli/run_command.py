@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import IO, TYPE_CHECKING, TextIO
 
 import click
 
+from mirix_desktop.app.display import display_problem
 from mirix_desktop.cli.context import AppContext, pass_app
 from mirix_desktop.cli.show_command import hand_over
 from mirix_desktop.errors import KeyUnavailable, NoDisplay
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 
 # A 32-byte key is 64 hex digits; anything much longer is not a key line.
 _KEY_LINE_MAX = 1024
-_X_CONNECT_TIMEOUT_S = 2.0
 
 
 @click.command()
@@ -145,59 +143,11 @@ def _run_supervised(app: AppContext) -> None:
 
 
 # -- the tray app ----------------------------------------------------------------------------
-_X_DISPLAY_NAME = re.compile(r"^(?P<host>[^:]*):(?P<number>\d+)(?:\.\d+)?$")
-
-
-def _x11_problem(name: str) -> str | None:
-    """Whether an X server answers at DISPLAY `name` (Qt would abort the process if not)."""
-    match = _X_DISPLAY_NAME.match(name)
-    if match is None:
-        return f"DISPLAY={name} is not an X display name"
-    host, number = match["host"], int(match["number"])
-    try:
-        if host in ("", "unix"):
-            path = f"/tmp/.X11-unix/X{number}"
-            # The file, or on Linux the same name in the abstract namespace.
-            for address in (path, "\0" + path):
-                with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
-                    probe.settimeout(_X_CONNECT_TIMEOUT_S)
-                    probe.connect(address)
-                    return None
-            raise OSError(f"nothing listens on {path}")
-        with socket.create_connection((host, 6000 + number), timeout=_X_CONNECT_TIMEOUT_S):
-            return None
-    except OSError as exc:
-        return f"cannot connect to the X display {name}: {exc}"
-
-
-def _display_problem() -> str | None:
-    """Why no window could be shown here, or None when a display seems reachable."""
-    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return None  # Windows and macOS always have their desktop
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return None  # a platform chosen on purpose (offscreen, vnc...)
-    wayland = os.environ.get("WAYLAND_DISPLAY")
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    # A relative WAYLAND_DISPLAY lives in the runtime dir; an absolute one stays as it is.
-    if (
-        wayland
-        and (os.path.isabs(wayland) or runtime)
-        and (Path(runtime or "/") / wayland).exists()
-    ):
-        return None
-    x11 = os.environ.get("DISPLAY")
-    if x11:
-        return _x11_problem(x11)
-    if wayland:
-        return f"the Wayland display {wayland} cannot be found"
-    return "neither DISPLAY nor WAYLAND_DISPLAY is set"
-
-
 def _run_app(app: AppContext) -> None:
     if hand_over(app.paths.data_dir, "chat"):
         click.echo("mirix-desktop is already running; showed its chat window.")
         return
-    problem = _display_problem()
+    problem = display_problem()
     if problem is not None:
         raise NoDisplay(
             f"the tray app needs a display, and there is none here ({problem}). "
