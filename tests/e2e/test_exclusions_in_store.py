@@ -55,7 +55,7 @@ CONFIG = f"""
 field = "app"
 pattern = "{CUSTOM_APP}"
 """
-FOUND_WITHIN_S = 30.0
+FOUND_WITHIN_S = 60.0  # generous: a busy machine reads two monitors slowly
 _BIG_TITLES = """  <theme>
     <font place="ActiveWindow"><name>DejaVu Sans</name><size>16</size><weight>bold</weight></font>
     <font place="InactiveWindow"><name>DejaVu Sans</name><size>16</size><weight>bold</weight></font>

@@ -21,9 +21,12 @@ SOURCE = Path(mirix_desktop.__file__).parent
 def _named_settings() -> list[tuple[str, str, str | None]]:
     found = []
     for path in sorted(SOURCE.rglob("*.py")):
-        for match in _NAMED.finditer(path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        for match in _NAMED.finditer(text):
             if not match[0].startswith("`") and not match[0].endswith(" section"):
                 continue  # a list index or a link, not a config name
+            if text[match.end() : match.end() + 6] == " extra":
+                continue  # a pip extra ("the `[transformer]` extra"), not a section
             found.append((path.name, match[1], match[2]))
     return found
 
