@@ -56,6 +56,8 @@ row below when that row starts at the margin and the row above reaches its
 column's right edge (a wrapped line): the lower row's leading run of
 non-words goes too (with a short piece OCR cut off before one), and two
 halves too short to judge alone are judged together. Without boxes, consecutive lines are the rows.
+A symbol outside ASCII between a token's characters (OCR's `¢` for `c`,
+`¥` for `Y`) is read as a letter, so the token is judged whole.
 The result is redacted again until nothing changes, so redacting twice
 finds nothing more.
 
@@ -82,6 +84,7 @@ from mirix_desktop.privacy.secret_spans import (
     TRAILING,
     LineSecrets,
     Span,
+    fold_symbols,
     is_secret_value,
     line_spans,
     merge,
@@ -227,7 +230,7 @@ def _continues(word: str) -> bool:
     return not core.isalpha() or token_like(core)
 
 
-_CAPITALS_RANDOM = 0.7
+_CAPITALS_RANDOM = 0.6
 
 
 def _continued(words: list[re.Match[str]]) -> int | None:
@@ -314,7 +317,8 @@ class Redactor:
 
     def _redact_once(self, lines: list[str], boxes: Sequence[Box] | None) -> tuple[list[str], int]:
         rows = _rows(len(lines), boxes)
-        texts = [_JOIN.join(lines[i] for i in row) for row in rows]
+        # Symbols OCR put inside tokens read as letters: the rules see one token.
+        texts = [fold_symbols(_JOIN.join(lines[i] for i in row)) for row in rows]
         whole, total = self._private_keys(texts)
         found = [
             LineSecrets([], False) if whole[r] else line_spans(text, emails=self._emails)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 
 # -- OCR confusions ----------------------------------------------------------------
 
@@ -254,7 +255,7 @@ def looks_random(token: str, min_length: int = RANDOM_MIN_LENGTH) -> bool:
     unspaced = len(token) - token.count(" ") - token.count("+")
     if unspaced - length > 0.12 * unspaced:
         return False
-    pieces = [p for p in _NOT_BASE64.split(token) if len(p) >= 10 and not hex_like(p)]
+    pieces = [p for p in _base64_pieces(token) if len(p) >= 10 and not hex_like(p)]
     if not pieces:
         return False
     steps = sum(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(core))
@@ -265,6 +266,18 @@ def looks_random(token: str, min_length: int = RANDOM_MIN_LENGTH) -> bool:
 
 _WORD_INSIDE = re.compile(r"[a-z]{5}")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+]+")
+_NOT_BASE64URL = re.compile(r"[^A-Za-z0-9+_]+")
+
+
+def _base64_pieces(token: str) -> Iterator[str]:
+    """The pieces between separators and spaces; an "_" joins two parts that both
+    have both cases, as base64url's does ("1FHIbR_VGWwFnD"), not an identifier's."""
+    for piece in _NOT_BASE64URL.split(token):
+        parts = piece.split("_")
+        if len(parts) > 1 and all(has_mixed_case(p) for p in parts):
+            yield piece.replace("_", "")
+        else:
+            yield from _NOT_BASE64.split(piece)
 
 
 def looks_random_alone(word: str) -> bool:

@@ -406,6 +406,7 @@ def _lone_word_spans(line: str) -> Iterator[Span]:
         or (short and not prose and not code and looks_random_short(core))
         or (len(words) == 1 and not code and _lone_piece(joined, core))
         or (not prose and not code and _pieces_of_one_key(words))
+        or (len(words) <= 3 and _base64_tail(joined))
     ):
         if not (len(words) > 1 and mostly and not code):
             return
@@ -446,6 +447,69 @@ def _pieces_of_one_key(words: list[str]) -> bool:
     return looks_random("".join(words))
 
 
+_AFTER_MARKER = re.compile(r"\[REDACTED\][ ]{1,2}(?=[A-Za-z0-9+/_-])")
+_MARKER_PIECES_MIN = 10
+
+
+def _after_marker_spans(line: str) -> Iterator[Span]:
+    """The rest of a key OCR split into pieces after the part already redacted.
+
+    `[REDACTED] Lg fHNSHuuz TMQt 6UZDpgc`: a URL's key was taken up to its
+    first space; the pieces after it, each made of a key's characters, one
+    or two spaces apart, go too when one of them is token-like and together,
+    without their spaces, they look random (judged on 10 characters or more,
+    as a key's tail is shorter than a key). Words after it ("Save changes",
+    "was rotated") stay.
+    """
+    for marker in _AFTER_MARKER.finditer(line):
+        position = marker.end()
+        pieces: list[re.Match[str]] = []
+        while len(pieces) < _PIECES_ON_ROW:
+            run = _KEY_CHARS.match(line, position)
+            if run is None or (run.end() < len(line) and not line[run.end()].isspace()):
+                if run is not None and line[run.end()] in TRAILING:
+                    pieces.append(run)
+                break
+            pieces.append(run)
+            gap = run.end()
+            while gap < len(line) and gap - run.end() < 2 and line[gap] == " ":
+                gap += 1
+            if gap == run.end() or gap >= len(line):
+                break
+            position = gap
+        for count in range(len(pieces), 0, -1):
+            words = [p.group() for p in pieces[:count]]
+            if not any(token_like(w) for w in words):
+                continue
+            if looks_random("".join(words), _MARKER_PIECES_MIN):
+                yield pieces[0].start(), pieces[count - 1].end()
+                break
+
+
+_PADDED = re.compile(r"[A-Za-z0-9+/]+={1,2}")
+
+
+def _base64_tail(joined: str) -> bool:
+    """The end of a base64 key alone on its row, its start lost ("+UbYZK+HFwmA=").
+
+    Its "=" padding and a "+" or "/" inside mark it as base64 (the "=" alone
+    would make the row look like code); then 10 or more letters and digits
+    judged as `looks_random_short` judges them, but a digit is not needed
+    (a short base64 piece often has none).
+    """
+    if _PADDED.fullmatch(joined) is None or not ("+" in joined or "/" in joined):
+        return False
+    core = _NOT_ALNUM.sub("", joined)
+    return (
+        len(core) >= 10
+        and sum(c.isupper() for c in core) >= 2
+        and sum(c.islower() for c in core) >= 2
+        and _WORD_IN_PIECE.search(core) is None
+        and not hex_like(core)
+        and randomness(core) >= _SHORT_RANDOM
+    )
+
+
 def _lone_piece(word: str, core: str) -> bool:
     """A word alone on its row that is a piece of a key: the rest of the key lost.
 
@@ -470,7 +534,7 @@ def _short_key(word: str, core: str) -> bool:
     capitals = sum(c.isupper() for c in core)
     small = sum(c.islower() for c in core)
     return (
-        10 <= len(core) <= 15
+        len(core) >= 10  # longer ones too: a stray "}" keeps `looks_random` from them
         and core.isascii()
         and capitals >= 2
         and small >= 2
@@ -679,10 +743,32 @@ _IBAN_HINT = re.compile(r"[A-Z]{2}[ ]?[0-9OoQDIl|!SsBZzGgq]{2}")
 _CARD_HINT = re.compile(r"[0-9OoIlSB|](?:[ \t-]{0,3}[0-9OoIlSB|]){12}")
 
 
+# A symbol outside ASCII that OCR read for a letter inside a token: "¢" for
+# "c" ("fb8890ce2548331¢4a3d46"), "¥" for "Y" ("NH7S¥-27772-45QT3"). Between a
+# token's characters (a letter or digit on one side, a letter, digit or
+# separator on the other) it is read as the letter it stands for, so the
+# token is judged whole; elsewhere ("5 ¢", "¥100", "20 °C") it stays.
+_SYMBOL_LETTERS = {"¢": "c", "©": "c", "¥": "Y", "£": "E", "€": "e", "§": "S", "®": "R"}
+_SYMBOL_IN_TOKEN = re.compile(
+    r"(?<=[A-Za-z0-9])[^\x00-\x7f\w\s](?=[A-Za-z0-9_-])|(?<=[_-])[^\x00-\x7f\w\s](?=[A-Za-z0-9])"
+)
+
+
+def fold_symbols(line: str) -> str:
+    """`line` with OCR's symbols inside tokens read as letters; same length, same offsets."""
+    if line.isascii():
+        return line
+    return _SYMBOL_IN_TOKEN.sub(lambda m: _SYMBOL_LETTERS.get(m.group(), "x"), line)
+
+
 def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
-    """Every secret on one line (see `redaction.py` for the rules)."""
+    """Every secret on one line (see `redaction.py` for the rules).
+
+    The spans are those of `fold_symbols(line)`, which has the same offsets.
+    """
     if len(line) < 4:
         return LineSecrets([], False)
+    line = fold_symbols(line)
     found: list[Span] = []
     lowered = line.lower()
     if TOKEN_STARTS.search(line):
@@ -701,6 +787,8 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
         found += _query_spans(line)
     if _IBAN_HINT.search(line):
         found += _iban_spans(line)
+    if "[REDACTED]" in line:
+        found += _after_marker_spans(line)
     if _CARD_HINT.search(line):
         found += card_spans(line)
     if "-" in line or "—" in line or "–" in line:
