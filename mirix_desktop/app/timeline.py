@@ -338,6 +338,18 @@ def load_day(
             )
             for e in episodes
         ]
+        # The episode going on now is written only when it ends (minutes
+        # later): until then its frames stand in for it, in the lanes and
+        # in the time per app.
+        last_end = max(e.end_ms for e in episodes)
+        first = bisect.bisect_right(frames.at_ms, last_end)
+        ongoing = _frame_runs(
+            DayFrames(
+                frames.ids[first:], frames.at_ms[first:], frames.apps[first:], frames.titles[first:]
+            )
+        )
+        blocks += ongoing
+        apps = _with_runs(apps, ongoing)
     else:
         blocks = _frame_runs(frames)
     limit = min(end, now or now_utc())
@@ -350,6 +362,16 @@ def load_day(
         blocks = [b for b in blocks if b.app == app]
         frames = frames.only(app)
     return TimelineDay(day, start, end, lanes, blocks, gaps, apps, frames, app)
+
+
+def _with_runs(apps: list[AppTime], runs: Sequence[Block]) -> list[AppTime]:
+    """Time per app with the runs' time added, busiest first."""
+    if not runs:
+        return apps
+    seconds = {a.app: a.seconds for a in apps}
+    for run in runs:
+        seconds[run.app] = seconds.get(run.app, 0.0) + (run.end - run.start).total_seconds()
+    return [AppTime(name, total) for name, total in sorted(seconds.items(), key=lambda kv: -kv[1])]
 
 
 def _frame_runs(frames: DayFrames) -> list[Block]:

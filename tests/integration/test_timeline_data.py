@@ -74,6 +74,23 @@ def test_today_leaves_the_time_since_the_last_capture_out(store: MemoryStore) ->
     assert Gap(at(9, 27), at(9, 30), "paused") in early.gaps
 
 
+def test_the_episode_going_on_now_shows_from_its_frames(store: MemoryStore) -> None:
+    # Episodes are written when they end: the one going on has only frames yet.
+    write_known_day(store)
+    add_frames(
+        store, at(10, 6), at(10, 8), "gnome-terminal", "make test", [Line("$ make", 10, 10, 80, 16)]
+    )
+    day = timeline.load_day(store, DAY, now=at(10, 8))
+    assert "gnome-terminal" in day.lanes
+    ongoing = [b for b in day.blocks if b.app == "gnome-terminal"]
+    assert [(b.start, b.memory_id) for b in ongoing] == [(at(10, 6), None)]
+    assert [b for b in day.blocks if b.memory_id is not None] == [
+        b for b in timeline.load_day(store, DAY, now=LATER).blocks if b.memory_id is not None
+    ]
+    terminal = next(a for a in day.apps if a.app == "gnome-terminal")
+    assert terminal.seconds == pytest.approx(120.0)
+
+
 def test_without_episodes_blocks_come_from_runs_of_frames(store: MemoryStore) -> None:
     write_known_day(store, episodes=False)
     day = timeline.load_day(store, DAY, now=LATER)
