@@ -50,6 +50,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "doctor",
         "Check the set-up: display, tray, hotkey, keyring, store, OCR, embedder, model and disk.",
     ),
+    "export": (
+        "export_commands",
+        "export",
+        "Export memories to a JSONL file (for `import`) or Markdown (one section per day).",
+    ),
+    "import": (
+        "export_commands",
+        "import_",
+        "Import a JSONL export into this store, skipping memories it already holds.",
+    ),
     "ingest": (
         "capture_commands",
         "ingest",
