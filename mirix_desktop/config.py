@@ -164,7 +164,9 @@ class OpenAISettings(_Section):
     base_url: str = Field(
         "https://api.openai.com/v1",
         description="The server's OpenAI-compatible API root, e.g. "
-        "http://localhost:11434/v1 (Ollama) or http://gpu-box:8080/v1 (llama.cpp server).",
+        "http://localhost:11434/v1 (Ollama) or http://gpu-box:8080/v1 (llama.cpp server). "
+        "When neither the file nor MIRIX_OPENAI_BASE_URL sets it, OPENAI_BASE_URL (the "
+        "openai SDK's own variable) is the default.",
     )
     model: str = Field("", description="The model name the server knows. Empty: not configured.")
     api_key_env: str = Field(
@@ -260,19 +262,26 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+OPENAI_BASE_URL_ENV = "OPENAI_BASE_URL"
+
+
 def load_settings(
     config_file: Path | None,
     environ: Mapping[str, str] | None = None,
     cli_overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Builds the settings from the file (if present), the environment and CLI flags."""
+    environ = os.environ if environ is None else environ
     layers: dict[str, Any] = {}
+    # The openai SDK's own variable, honoured as the default under every layer of ours.
+    if environ.get(OPENAI_BASE_URL_ENV, "").strip():
+        layers = {"openai": {"base_url": environ[OPENAI_BASE_URL_ENV].strip()}}
     if config_file is not None and config_file.exists():
         try:
-            layers = tomllib.loads(config_file.read_text(encoding="utf-8"))
+            layers = _merge(layers, tomllib.loads(config_file.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{config_file}: cannot read the config file: {exc}") from exc
-    layers = _merge(layers, _env_overrides(os.environ if environ is None else environ))
+    layers = _merge(layers, _env_overrides(environ))
     layers = _merge(layers, cli_overrides or {})
     try:
         return Settings.model_validate(layers)

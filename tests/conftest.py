@@ -48,7 +48,8 @@ PASSPHRASE = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     for name in list(os.environ):
-        if name.startswith("MIRIX_"):
+        # OPENAI_BASE_URL is the default of openai.base_url: a developer's own would leak in.
+        if name.startswith("MIRIX_") or name == "OPENAI_BASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("MIRIX_MODELS_DIR", str(MODELS_DIR))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -43,3 +43,14 @@ def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
     config.write_text("[search\n")
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(config, environ={})
+
+
+def test_openai_base_url_is_the_default_under_file_and_mirix_variable(tmp_path: Path) -> None:
+    sdk = {"OPENAI_BASE_URL": "http://sdk-default:8080/v1"}
+    assert load_settings(None, sdk).openai.base_url == "http://sdk-default:8080/v1"
+    file = tmp_path / "config.toml"
+    file.write_text('[openai]\nbase_url = "http://from-file/v1"\n', encoding="utf-8")
+    assert load_settings(file, sdk).openai.base_url == "http://from-file/v1"
+    ours = {**sdk, "MIRIX_OPENAI_BASE_URL": "http://ours/v1"}
+    assert load_settings(None, ours).openai.base_url == "http://ours/v1"
+    assert load_settings(None, {}).openai.base_url == "https://api.openai.com/v1"
