@@ -41,14 +41,19 @@ def _render(path: Path) -> QtGui.QIcon:
         raise ValueError(f"icon {path} is not a valid SVG")
     icon = QtGui.QIcon()
     for size in _FALLBACK_SIZES:
-        image = QtGui.QImage(size, size, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(QtCore.Qt.GlobalColor.transparent)
-        painter = QtGui.QPainter(image)
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        renderer.render(painter)
-        painter.end()
-        icon.addPixmap(QtGui.QPixmap.fromImage(image))
+        icon.addPixmap(QtGui.QPixmap.fromImage(svg_image(renderer, size)))
     return icon
+
+
+def svg_image(renderer: QtSvg.QSvgRenderer, size: int) -> QtGui.QImage:
+    """The SVG drawn, antialiased, into a transparent square `size` pixels wide."""
+    image = QtGui.QImage(size, size, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(image)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    renderer.render(painter)
+    painter.end()
+    return image
 
 
 @functools.cache

@@ -22,7 +22,8 @@ def main(argv: list[str]) -> int:
     svg, out_dir = Path(argv[0]), Path(argv[1])
     sizes = [int(size) for size in argv[2:]] or list(SIZES)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed
-    from mirix_desktop.ui.qt import QtCore, QtGui, QtSvg
+    from mirix_desktop.ui.icons import svg_image
+    from mirix_desktop.ui.qt import QtGui, QtSvg
 
     app = QtGui.QGuiApplication.instance() or QtGui.QGuiApplication(["render_icons"])
     renderer = QtSvg.QSvgRenderer(str(svg))
@@ -30,12 +31,7 @@ def main(argv: list[str]) -> int:
         print(f"render_icons: {svg} is not a valid SVG", file=sys.stderr)
         return 1
     for size in sizes:
-        image = QtGui.QImage(size, size, QtGui.QImage.Format.Format_ARGB32)
-        image.fill(QtCore.Qt.GlobalColor.transparent)
-        painter = QtGui.QPainter(image)
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        renderer.render(painter)
-        painter.end()
+        image = svg_image(renderer, size)
         target = out_dir / f"{size}x{size}" / "apps" / "mirix-desktop.png"
         target.parent.mkdir(parents=True, exist_ok=True)
         if not image.save(str(target), "PNG"):
