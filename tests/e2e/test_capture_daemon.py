@@ -18,8 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +35,7 @@ from mirix_desktop.memory.store import MemoryStore
 from tests.conftest import MODELS_DIR, REPO
 from tests.helpers.fake_openai import FakeOpenAIServer
 from tests.helpers.text_window import TextWindow
+from tests.helpers.waiting import wait_for
 from tests.helpers.xdisplay import XDisplay, xvfb_display
 
 pytestmark = pytest.mark.skipif(
@@ -45,17 +45,6 @@ pytestmark = pytest.mark.skipif(
 PASSPHRASE = "e2e passphrase"
 # Generous: OCR of a first full frame takes about a second on these machines.
 FOUND_WITHIN_S = 30.0
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
 
 
 @dataclass

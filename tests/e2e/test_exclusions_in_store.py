@@ -22,11 +22,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -39,6 +38,7 @@ from tests.helpers import sqlcipher_pages, xdisplay
 from tests.helpers.monitors import split_into_monitors
 from tests.helpers.sqlcipher_pages import PageError
 from tests.helpers.text_window import TextWindow
+from tests.helpers.waiting import wait_for
 from tests.helpers.x_windows import xdotool
 from tests.helpers.xdisplay import XDisplay, xvfb_display
 
@@ -67,17 +67,6 @@ _BIG_TITLES = """  <theme>
 FIGURES = {"layouts": 0, "frames_with_excluded_window": 0, "frames_storing_it": 0}
 # Every excluded window's words, scanned for once more after the daemon stopped.
 SECRET_WORDS: list[str] = []
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
 
 
 @dataclass

@@ -20,10 +20,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -38,6 +37,7 @@ from mirix_desktop.ui.app import READY_MESSAGE
 from tests.conftest import MODELS_DIR, REPO
 from tests.helpers import sqlcipher_pages
 from tests.helpers.text_window import TextWindow
+from tests.helpers.waiting import wait_for
 from tests.helpers.x_windows import activate, press, type_text, wait_for_window
 from tests.helpers.xdisplay import xvfb_display
 
@@ -56,17 +56,6 @@ _LETTERS = "acdehkmnprstuvwxz"
 
 def canary() -> str:
     return "zx" + "".join(secrets.choice(_LETTERS) for _ in range(8))
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.3)
 
 
 @dataclass

@@ -36,10 +36,10 @@ from tests.e2e.test_tray_app import (
     cli,
     launched_app,
     ocr_text,
-    wait_for,
 )
 from tests.helpers.text_window import TextWindow
 from tests.helpers.tray_host import trayer_host
+from tests.helpers.waiting import wait_for
 from tests.helpers.x_windows import (
     find_windows,
     press,

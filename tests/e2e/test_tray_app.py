@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,7 @@ from mirix_desktop.ui.app import READY_MESSAGE
 from tests.conftest import MODELS_DIR, REPO
 from tests.helpers.text_window import TextWindow
 from tests.helpers.tray_host import Geometry, TrayHost, trayer_host
+from tests.helpers.waiting import wait_for
 from tests.helpers.x_windows import (
     activate,
     find_windows,
@@ -121,17 +122,6 @@ def cli(
         timeout=timeout,
         check=False,
     )
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
 
 
 def supervised_daemons(data_dir: Path) -> list[psutil.Process]:
