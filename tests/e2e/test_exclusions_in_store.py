@@ -95,7 +95,31 @@ class Daemon:
         except AssertionError as exc:
             logs = [self.log, self.data_dir / "logs" / "daemon.log"]
             tails = [p.read_text(errors="replace")[-2000:] for p in logs if p.exists()]
-            raise AssertionError(f"{exc}\n--- daemon output ---\n" + "\n".join(tails)) from None
+            raise AssertionError(
+                f"{exc}\n--- daemon output ---\n" + "\n".join(tails) + self.recent_capture()
+            ) from None
+
+    def recent_capture(self) -> str:
+        """The last frames and capture-off intervals: why nothing was read, when it was not."""
+        assert self.store is not None
+        with self.store.read() as conn:
+            frames = conn.execute(
+                "SELECT f.captured_at, f.monitor, f.app, f.window_title,"
+                " (SELECT count(*) FROM ocr_lines l WHERE l.frame_id = f.id)"
+                " FROM frames f ORDER BY f.id DESC LIMIT 12"
+            ).fetchall()
+            off = conn.execute("SELECT * FROM capture_off ORDER BY rowid DESC LIMIT 6").fetchall()
+            jobs = conn.execute("SELECT count(*) FROM capture_jobs").fetchone()[0]
+        now_ms = int(time.time() * 1000)
+        rows = [
+            f"  {now_ms - r[0]} ms ago, monitor {r[1]}, {r[2]!r} {r[3]!r}, {r[4]} lines"
+            for r in frames
+        ]
+        return (
+            "\n--- last frames ---\n"
+            + "\n".join(rows)
+            + f"\n--- capture off ---\n{off}\n--- queued jobs: {jobs}"
+        )
 
     def lines_with(self, word: str) -> int:
         assert self.store is not None
