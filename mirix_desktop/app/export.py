@@ -37,8 +37,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mirix_desktop.app import audit
 from mirix_desktop.errors import KnownError
 from mirix_desktop.memory import export_rows
+from mirix_desktop.memory.audit import append_audit
 from mirix_desktop.memory.records import (
     MEMORY_MODELS,
     MemoryFields,
@@ -164,8 +166,13 @@ def export_memories(
     selection: ExportFilter,
     *,
     force: bool = False,
+    actor: str = "cli",
 ) -> int:
-    """Writes the selected memories to `target`; returns how many."""
+    """Writes the selected memories to `target`; returns how many.
+
+    The audit log gets the filters and counts (and a "vault_read" when vault
+    secrets went out), never what was exported.
+    """
     selection.check()
     check_target(target, force=force)
     types = selection.types or tuple(MemoryType)
@@ -182,6 +189,26 @@ def export_memories(
     chunks = _jsonl_lines(counter) if export_format is ExportFormat.JSONL else _markdown(counter)
     _write_atomically(target, chunks, force=force)
     log.info("exported %d memories to %s (%s)", counter.count, target, export_format.value)
+    audit.record(
+        store,
+        "export",
+        {
+            "memories": counter.count,
+            "vault_items": counter.vault_items if selection.include_vault else None,
+            "format": export_format.value,
+            "file": str(target),
+            "since": selection.since.isoformat() if selection.since else None,
+            "until": selection.until.isoformat() if selection.until else None,
+            "apps": list(selection.apps),
+            "types": [t.value for t in selection.types],
+            "include_vault": selection.include_vault,
+        },
+        actor=actor,
+    )
+    if counter.vault_items:
+        audit.record(
+            store, "vault_read", {"via": "export", "items": counter.vault_items}, actor=actor
+        )
     return counter.count
 
 
@@ -189,10 +216,12 @@ class _Counter:
     def __init__(self, records: Iterable[MemoryRecord]) -> None:
         self._records = records
         self.count = 0
+        self.vault_items = 0
 
     def __iter__(self) -> Iterator[MemoryRecord]:
         for record in self._records:
             self.count += 1
+            self.vault_items += record.type is MemoryType.KNOWLEDGE_VAULT
             yield record
 
 
@@ -321,10 +350,14 @@ def read_import_file(path: Path) -> list[MemoryFields]:
     return memories
 
 
-def import_memories(store: MemoryStore, path: Path) -> ImportResult:
-    """Adds the memories of `path` that `store` lacks, all in one transaction."""
+def import_memories(store: MemoryStore, path: Path, *, actor: str = "cli") -> ImportResult:
+    """Adds the memories of `path` that `store` lacks, all in one transaction.
+
+    The audit entry (file, counts) is written in the same transaction.
+    """
     memories = read_import_file(path)
     if not memories:
+        audit.record(store, "import", {"added": 0, "skipped": 0, "file": str(path)}, actor=actor)
         return ImportResult(0, 0)
     ids = [memory_id(m) for m in memories]
     prepared = store.prepare(memories)  # embedding: slow, outside the transaction
@@ -339,6 +372,12 @@ def import_memories(store: MemoryStore, path: Path) -> ImportResult:
                 new.append(row)
         if new:
             store.write_prepared(conn, new)
+        append_audit(
+            conn,
+            "import",
+            {"added": len(new), "skipped": len(ids) - len(new), "file": str(path)},
+            actor=actor,
+        )
     log.info(
         "imported %d memories from %s (%d already present)", len(new), path, len(ids) - len(new)
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mirix_desktop.app import audit
 from mirix_desktop.config import Settings
 from mirix_desktop.errors import KnownError
 from mirix_desktop.memory.records import MemoryFields, MemoryRecord, MemoryType, build_memory
@@ -99,9 +100,18 @@ def list_records(
     return [shown(record) for record in store.list(list(types), limit=limit)]
 
 
-def get_record(store: MemoryStore, memory_id: int, *, reveal: bool = False) -> ShownRecord:
-    """One memory (MemoryNotFound if there is none); `reveal` when the person asked for it."""
-    return shown(store.get(memory_id), reveal=reveal)
+def get_record(
+    store: MemoryStore, memory_id: int, *, reveal: bool = False, actor: str = "cli"
+) -> ShownRecord:
+    """One memory (MemoryNotFound if there is none); `reveal` when the person asked for it.
+
+    A revealed vault item is a "vault_read" in the audit log, written before
+    the secret is returned.
+    """
+    record = store.get(memory_id)
+    if reveal and record.type is MemoryType.KNOWLEDGE_VAULT:
+        audit.record(store, "vault_read", {"memory_id": memory_id}, actor=actor)
+    return shown(record, reveal=reveal)
 
 
 def search_memories(

@@ -94,13 +94,14 @@ class Assistant:
         settings: Settings,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+        actor: str = "cli",
     ) -> None:
         self.store = store
         self.model = model
         self.settings = settings
         self.clock = clock
         self.conversations = ConversationLog(store)
-        self.retriever = MemoryRetriever(store, candidates=settings.search.candidates)
+        self.retriever = MemoryRetriever(store, candidates=settings.search.candidates, actor=actor)
 
     @property
     def model_name(self) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from mirix_desktop.app import audit
 from mirix_desktop.assistant.conversations import CHAT_APP
 from mirix_desktop.assistant.prompt import memory_text
 from mirix_desktop.memory.records import MemoryRecord, MemoryType
@@ -57,11 +58,13 @@ class MemoryRetriever:
         *,
         exclude_apps: Sequence[str] = (),
         named_vault: bool = True,
+        actor: str = "cli",
     ) -> None:
         self.store = store
         self.engine = SearchEngine(store, candidates=candidates)
         self.exclude_apps = tuple(exclude_apps)
         self.named_vault = named_vault
+        self.actor = actor  # who asked: a named vault item is a "vault_read" in the audit log
 
     def retrieve(
         self,
@@ -90,6 +93,12 @@ class MemoryRetriever:
         )
         candidates: list[tuple[MemoryRecord, str]] = []
         for vault_item in self._vault_items_named(question):
+            audit.record(
+                self.store,
+                "vault_read",
+                {"memory_id": vault_item.id, "via": "assistant"},
+                actor=self.actor,
+            )
             candidates.append((vault_item, memory_text(vault_item, reveal_secret=True)))
         for hit in result.hits:
             record = result.records[hit.id]

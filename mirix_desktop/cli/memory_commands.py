@@ -10,6 +10,7 @@ from datetime import datetime
 
 import click
 
+from mirix_desktop.app import audit
 from mirix_desktop.app.records import (
     InvalidMemory,
     edit_memory,
@@ -126,6 +127,8 @@ def edit(app: AppContext, memory_id: int, text: str | None, title: str | None) -
     if text is None and title is None:
         if not sys.stdin.isatty():
             raise click.UsageError("Give --text or --title (no terminal to open an editor).")
+        if record.type is MemoryType.KNOWLEDGE_VAULT:  # the editor shows its secret
+            audit.record(store, "vault_read", {"memory_id": memory_id, "via": "edit"})
         edited = click.edit(editable_text(record))
         if edited is None:
             click.echo("Nothing changed.")

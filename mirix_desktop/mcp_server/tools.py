@@ -190,5 +190,5 @@ def build_server(
         return json.dumps(day, ensure_ascii=False)
 
     tools = [*READ_TOOLS, *(["ask"] if asker else []), *(["remember"] if allow_write else [])]
-    server.middleware.append(AuditMiddleware(tools, [TODAY_URI]))
+    server.middleware.append(AuditMiddleware(tools, [TODAY_URI], store=view.opened_store))
     return server

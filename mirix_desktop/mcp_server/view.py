@@ -68,6 +68,7 @@ class McpView:
         self._hidden = frozenset(self.exclude_apps)
         self.clock = clock
         self._refused: KnownError | None = None
+        self._opened: MemoryStore | None = None
 
     def store(self) -> MemoryStore:
         """The store; a key that did not open it is not tried again.
@@ -79,11 +80,16 @@ class McpView:
         if self._refused is not None:
             raise self._refused
         try:
-            return self.services.store()
+            self._opened = self.services.store()
         except (WrongPassphrase, KeyUnavailable) as exc:
             if not isinstance(exc, PassphraseWait):
                 self._refused = exc
             raise
+        return self._opened
+
+    def opened_store(self) -> MemoryStore | None:
+        """The store if a call opened it (the audit log's entries go there), else None."""
+        return self._opened
 
     def hidden(self, app: str | None) -> bool:
         return app is not None and app in self._hidden

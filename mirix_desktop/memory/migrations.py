@@ -224,6 +224,49 @@ def m006_capture_off(conn: Any) -> None:
     conn.execute("DROP INDEX frames_time")
 
 
+def m007_audit_log(conn: Any) -> None:
+    # Who did what with the data (exports, imports, forgets, retention, vault
+    # reads, settings and key changes, other programs' reads), inside the
+    # encrypted file. `details` is a JSON object of filters, counts and
+    # setting names: never the content of a memory.
+    conn.execute(
+        """
+        CREATE TABLE audit_log (
+            id       INTEGER PRIMARY KEY,
+            at       REAL NOT NULL,   -- seconds since the epoch (UTC)
+            actor    TEXT NOT NULL,   -- 'cli', 'app', 'daemon', 'mcp'
+            action   TEXT NOT NULL,
+            details  TEXT NOT NULL    -- JSON object
+        )
+        """
+    )
+    conn.execute("CREATE INDEX audit_log_at ON audit_log (at)")
+
+
+def m008_capture_off_disk_full(conn: Any) -> None:
+    # Capture also pauses while the disk has less free space than
+    # storage.min_free_gb: a reason of its own. SQLite cannot change a CHECK,
+    # so the table is rebuilt with its rows (and its index).
+    conn.execute(
+        """
+        CREATE TABLE capture_off_new (
+            id      INTEGER PRIMARY KEY,
+            start   INTEGER NOT NULL,   -- ms since the epoch (UTC)
+            end     INTEGER,            -- ms; NULL while capture is still off
+            reason  TEXT NOT NULL CHECK (reason IN ('paused', 'idle', 'locked',
+                                         'excluded', 'not_running', 'disk_full'))
+        )
+        """
+    )
+    conn.execute(
+        "INSERT INTO capture_off_new (id, start, end, reason) "
+        "SELECT id, start, end, reason FROM capture_off"
+    )
+    conn.execute("DROP TABLE capture_off")
+    conn.execute("ALTER TABLE capture_off_new RENAME TO capture_off")
+    conn.execute("CREATE INDEX capture_off_start ON capture_off (start)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_memories,
     m002_raw_layer,
@@ -231,6 +274,8 @@ MIGRATIONS: list[Migration] = [
     m004_capture_queue,
     m005_answer_status,
     m006_capture_off,
+    m007_audit_log,
+    m008_capture_off_disk_full,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

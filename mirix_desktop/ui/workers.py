@@ -111,7 +111,7 @@ class AnswerJob:
     def run(self) -> None:
         try:
             store = self._services.store()
-            assistant = Assistant(store, self.model(), self._services.settings)
+            assistant = Assistant(store, self.model(), self._services.settings, actor="app")
             answer = assistant.ask(
                 self.question,
                 conversation_id=self.conversation_id,

@@ -355,8 +355,41 @@ def test_calls_are_logged_without_content(client: SessionThread, seeded: Seeded)
     assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
 
 
+def test_calls_are_in_the_store_audit_log_without_content(
+    client: SessionThread, seeded: Seeded, embedder: StaticEmbedder
+) -> None:
+    def audit_rows(store: MemoryStore, after: int) -> list[tuple[int, str, str, str]]:
+        with store.read() as conn:
+            return conn.execute(
+                "SELECT id, actor, action, details FROM audit_log WHERE id > ? ORDER BY id",
+                (after,),
+            ).fetchall()
+
+    store = MemoryStore.open(
+        seeded.data_dir / "mirix.db", KeySource(passphrase=PASSPHRASE), embedder
+    )
+    try:
+        before = max((row[0] for row in audit_rows(store, 0)), default=0)
+        client.call("search_memory", {"query": "zebra launch checkout", "limit": 3})
+        client.call("get_memory", {"id": seeded.vault})
+        rows = audit_rows(store, before)
+    finally:
+        store.close()
+    # Written before the answer went back: no waiting here.
+    assert [(actor, action) for _, actor, action, _ in rows] == [("mcp", "mcp_read")] * 2
+    search, memory = (json.loads(row[3]) for row in rows)
+    assert search["tool"] == "search_memory" and search["args"] == ["limit", "query"]
+    assert search["result"] == "ok" and isinstance(search["count"], int)
+    assert memory["tool"] == "get_memory" and memory["count"] == 1
+    text = json.dumps(rows)
+    for content in ("zebra", "checkout", SECRET, "JIRA", "bank card"):
+        assert content not in text
+
+
 # -- stdio with --allow-write and a model ------------------------------------------------------
-def test_allow_write_adds_remember_and_a_model_adds_ask(seeded: Seeded, tmp_path: Path) -> None:
+def test_allow_write_adds_remember_and_a_model_adds_ask(
+    seeded: Seeded, tmp_path: Path, embedder: StaticEmbedder
+) -> None:
     with FakeOpenAIServer() as model:
         model.reply("The ticket was JIRA-4821 [1].")
         env = {
@@ -378,6 +411,17 @@ def test_allow_write_adds_remember_and_a_model_adds_ask(seeded: Seeded, tmp_path
     prompt = json.dumps(model.requests[-1].body)
     # Not even a vault item the question names, nor an excluded app's memory.
     assert SECRET not in prompt and "zebra launch" not in prompt
+    with (
+        MemoryStore.open(
+            seeded.data_dir / "mirix.db", KeySource(passphrase=PASSPHRASE), embedder
+        ) as store,
+        store.read() as conn,
+    ):
+        written = conn.execute(
+            "SELECT details FROM audit_log WHERE action = 'mcp_write' ORDER BY id DESC"
+        ).fetchone()
+    assert json.loads(written[0])["tool"] == "remember"
+    assert "oolong" not in written[0]
 
 
 # -- Streamable HTTP -----------------------------------------------------------------------------
