@@ -78,6 +78,10 @@ def connect(path: Path, key: bytes, *, cache_mb: int, busy_timeout_s: float) -> 
         # Deleted rows (OCR'd job pixels, forgotten memories) are zeroed, not
         # left in free pages.
         conn.execute("PRAGMA secure_delete = ON")
+        # A new store frees the pages of what is forgotten with an incremental
+        # vacuum (seconds) instead of a full one (minutes on GBs). An older
+        # store takes the mode at its first full VACUUM (memory/forget.py).
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         # Encrypted pages are decrypted on every cache miss: keep the hot
         # vector and index pages in SQLite's own cache.
         conn.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")

@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from mirix_desktop.memory.embedder import Vectors
 from mirix_desktop.memory.filters import MemoryFilter
+from mirix_desktop.memory.forget import generation as forget_generation
 
 log = logging.getLogger("mirix.memory.vector_index")
 
@@ -89,6 +90,7 @@ class _BitMirror:
         self.dirty = True
         self._chunks: dict[int, _Chunk] = {}
         self._newest = 0  # the newest chunk at the last refresh
+        self.generation: int | None = None  # the store's forget generation at the last refresh
 
     def _current_version(self) -> int:
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
@@ -97,6 +99,12 @@ class _BitMirror:
         version = self._current_version()
         if not self.dirty and version == self.version:
             return
+        # A forget (here or in another process) may have removed vectors and
+        # vacuumed the file: nothing read before it is trusted.
+        generation = forget_generation(self.conn)
+        if generation != self.generation:
+            self._chunks, self._newest, self.generation = {}, 0, generation
+            self._rebuild()
         headers: dict[int, bytes] = dict(
             self.conn.execute(f"SELECT chunk_id, validity FROM {self.table}_chunks")
         )

@@ -350,6 +350,14 @@ class MemoryBuilder:
                 changed=True,
             )
 
+    def reset(self) -> None:
+        """A forget ran: drop every open document and the open episode (call after
+        `rollback`); documents are read back from the store as it is now."""
+        assert self._saved is None, "reset() needs the committed state: rollback() first"
+        self._documents.clear()
+        self._aliases.clear()
+        self.episode = None
+
     # -- documents ----------------------------------------------------------------
     def _thread(self, window: WindowInfo, url: str | None) -> str:
         """The document's thread, following aliases to the document it was merged into."""

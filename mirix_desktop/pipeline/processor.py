@@ -41,6 +41,7 @@ from mirix_desktop.errors import (
     StoreError,
 )
 from mirix_desktop.geometry import Rect
+from mirix_desktop.memory import forget as forget_rows
 from mirix_desktop.memory import frames
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ocr.engine import OcrEngine, OcrLine
@@ -163,6 +164,14 @@ def drop_duplicates(lines: list[OcrLine]) -> list[OcrLine]:
     return kept
 
 
+class _Forgotten(Exception):
+    """A forget ran since the builder's state was read: it may name memories that went."""
+
+
+class _FrameForgotten(Exception):
+    """The frame being read was forgotten meanwhile: its lines are not written."""
+
+
 class JobProcessor:
     """Processes queued jobs in order. One instance, on one worker thread."""
 
@@ -185,6 +194,9 @@ class JobProcessor:
         self._memo = ReadingMemo()
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
+        # The store's forget generation the builder's state belongs to.
+        with store.read() as conn:
+            self._generation = forget_rows.generation(conn)
 
     @property
     def engine_name(self) -> str | None:
@@ -321,6 +333,16 @@ class JobProcessor:
                 updates = build()
                 try:
                     ids = self._write(updates, job_id, frame_id, new_lines, hiding)
+                except _Forgotten:
+                    # Its open documents and episode may hold forgotten lines, and
+                    # a forgotten memory's id may be handed out again: start afresh.
+                    log.info("a forget ran: the memory builder starts afresh")
+                    self.builder.rollback()
+                    self.builder.reset()
+                    continue
+                except _FrameForgotten:
+                    self.builder.rollback()
+                    return 0
                 except MemoryNotFound:
                     gone = self._deleted(updates)
                     if not gone or rewrites == _REWRITES:
@@ -348,6 +370,12 @@ class JobProcessor:
             return []
         prepared = self.store.prepare([u.memory for u in updates]) if updates else []
         with self.store.transaction() as conn:
+            generation = forget_rows.generation(conn)
+            if generation != self._generation:
+                self._generation = generation
+                raise _Forgotten
+            if frame_id is not None and not forget_rows.frame_exists(conn, frame_id):
+                raise _FrameForgotten
             if frame_id is not None:
                 frames.save_ocr(conn, frame_id, new_lines or [])
                 if hiding is not None:

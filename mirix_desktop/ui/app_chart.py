@@ -29,6 +29,7 @@ class AppChart(QtWidgets.QWidget):
     """Time per app as horizontal bars; a click filters the timeline's lanes."""
 
     app_clicked = Signal(object)  # str | None
+    forget_requested = Signal(str)  # the app whose everything the person asked to forget
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +178,15 @@ class AppChart(QtWidgets.QWidget):
             return
         row = self.row_at(event.position().toPoint())
         self.toggle(self._apps[row].app if row is not None else None)
+
+    def contextMenuEvent(self, event: QtGui.QContextMenuEvent) -> None:
+        row = self.row_at(event.pos())
+        if row is None:
+            return
+        app = self._apps[row].app
+        menu = QtWidgets.QMenu(self)
+        menu.addAction(f"Forget everything from {app}…", lambda: self.forget_requested.emit(app))
+        menu.exec(event.globalPos())
 
     def toggle(self, app: str | None) -> None:
         """Selects `app` (None, or the one selected: shows every app) and says so."""

@@ -16,7 +16,9 @@ the lanes.
 
 Interaction: click or drag scrubs (`scrubbed(ms)`), Ctrl+wheel zooms around
 the pointer (a whole day down to 10 minutes), the wheel pans, + and − zoom
-around the selection, hovering shows the time, app and title.
+around the selection, hovering shows the time, app and title. Shift+drag
+selects a range (`range_changed`); the context menu offers to forget it, or
+everything from the app of the lane under the pointer (`forget_requested`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import datetime
 
 import numpy as np
 
-from mirix_desktop.app.timeline import app_colour
+from mirix_desktop.app.timeline import OTHER, app_colour
 from mirix_desktop.ui.day_index import DayIndex
 from mirix_desktop.ui.qt import QtCore, QtGui, QtWidgets, Signal
 
@@ -50,6 +52,9 @@ class TimelineAxis(QtWidgets.QWidget):
 
     scrubbed = Signal(float)  # a time (ms) the person pointed at
     view_changed = Signal()  # the visible range moved or zoomed
+    range_changed = Signal()  # the Shift+drag range was set or cleared
+    # ("range", (start_ms, end_ms)) or ("app", name): the person asked to forget it
+    forget_requested = Signal(str, object)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +75,8 @@ class TimelineAxis(QtWidgets.QWidget):
         self.message: str | None = None  # shown instead of lanes (an empty day, loading)
         self._hover_x: int | None = None
         self._dragging = False
+        self.range: tuple[float, float] | None = None  # a Shift+drag selection (ms)
+        self._range_anchor: float | None = None
         self._layer: QtGui.QPixmap | None = None
         self._label_width: int | None = None
         self.layer_builds = 0  # for tests and the benchmark: how often the cache was redrawn
@@ -84,9 +91,20 @@ class TimelineAxis(QtWidgets.QWidget):
         if index is not None:
             self.view_start, self.view_end = float(index.start_ms), float(index.end_ms)
         self.selected = None
+        self.set_range(None)
         self._invalidate()
         self.view_changed.emit()
         self.updateGeometry()
+
+    def set_range(self, selected: tuple[float, float] | None) -> None:
+        """Selects [start, end) (ms) for a forget, or nothing."""
+        if selected is not None:
+            start, end = sorted(selected)
+            selected = (start, end) if end > start else None
+        if selected != self.range:
+            self.range = selected
+            self.update()
+            self.range_changed.emit()
 
     def set_message(self, message: str | None) -> None:
         self.message = message
@@ -538,6 +556,13 @@ class TimelineAxis(QtWidgets.QWidget):
             return
         bottom = self.lanes_top() + max(1, len(self.shown_lanes())) * self.lane_height()
         plot = self.plot_rect()
+        if self.range is not None:
+            left = max(self.x_of(self.range[0]), plot.left())
+            right = min(self.x_of(self.range[1]), plot.right())
+            if right > left:
+                band = QtGui.QColor(self._colour(QtGui.QPalette.ColorRole.Highlight))
+                band.setAlpha(60)
+                painter.fillRect(QtCore.QRectF(left, 0, right - left, bottom), band)
         if self._hover_x is not None and not self._dragging:
             hover = QtGui.QColor(self._colour(QtGui.QPalette.ColorRole.Text))
             hover.setAlpha(90)
@@ -603,6 +628,11 @@ class TimelineAxis(QtWidgets.QWidget):
 
     # -- mouse and keys -----------------------------------------------------------------------
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
+        shift = event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and self.index is not None and shift:
+            self._range_anchor = self.time_at(event.position().x())
+            self.set_range(None)
+            return
         if event.button() == QtCore.Qt.MouseButton.LeftButton and self.index is not None:
             self._dragging = True
             QtWidgets.QToolTip.hideText()
@@ -612,6 +642,9 @@ class TimelineAxis(QtWidgets.QWidget):
 
     def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
         x = round(event.position().x())
+        if self._range_anchor is not None:
+            self.set_range((self._range_anchor, self.time_at(event.position().x())))
+            return
         if self._dragging:
             self.scrubbed.emit(self.time_at(event.position().x()))
             return
@@ -625,11 +658,42 @@ class TimelineAxis(QtWidgets.QWidget):
             QtWidgets.QToolTip.hideText()
 
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and self._range_anchor is not None:
+            self.set_range((self._range_anchor, self.time_at(event.position().x())))
+            self._range_anchor = None
+            return
         if event.button() == QtCore.Qt.MouseButton.LeftButton and self._dragging:
             self._dragging = False
             self.update()
             return
         super().mouseReleaseEvent(event)
+
+    def forget_menu(self, point: QtCore.QPointF) -> QtWidgets.QMenu:
+        """The context menu at `point`: forget the selected range, or the lane's app."""
+        menu = QtWidgets.QMenu(self)
+        if self.range is not None:
+            start, end = self.range
+            span = f"{local_time(start)}–{local_time(end)}"
+            menu.addAction(
+                f"Forget {span}…", lambda: self.forget_requested.emit("range", self.range)
+            )
+        else:
+            hint = menu.addAction("Shift+drag to select a range to forget")
+            hint.setEnabled(False)
+        row = self.lane_at(point.y())
+        if row is not None and point.x() >= self.plot_rect().left():
+            app = self.shown_lanes()[row][1]
+            if app != OTHER:
+                menu.addAction(
+                    f"Forget everything from {app}…",
+                    lambda: self.forget_requested.emit("app", app),
+                )
+        return menu
+
+    def contextMenuEvent(self, event: QtGui.QContextMenuEvent) -> None:
+        if self.index is None:
+            return
+        self.forget_menu(QtCore.QPointF(event.pos())).exec(event.globalPos())
 
     def leaveEvent(self, event: QtCore.QEvent) -> None:
         self._hover_x = None

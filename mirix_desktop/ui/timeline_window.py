@@ -26,9 +26,10 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from mirix_desktop.app.forget import ForgetFilter
 from mirix_desktop.app.timeline import (
     MomentRef,
     TimelineMatch,
@@ -43,6 +44,7 @@ from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.paths import AppPaths
 from mirix_desktop.ui.app_chart import AppChart
 from mirix_desktop.ui.day_index import DayIndex, ms
+from mirix_desktop.ui.forget_dialog import confirm_and_forget
 from mirix_desktop.ui.moment_view import MomentView, ShownMoment
 from mirix_desktop.ui.qt import QtCore, QtGui, QTimer, QtWidgets, Signal
 from mirix_desktop.ui.sizing import text_size
@@ -596,6 +598,16 @@ class TimelineWindow(QtWidgets.QMainWindow):
             "+", "zoomIn", "Show less of the day, in more detail (+)"
         )
         self.zoom_in_button.clicked.connect(lambda: self.axis.zoom(_ZOOM_STEP))
+        self.forget_button = QtWidgets.QPushButton("Forget…")
+        self.forget_button.setObjectName("forgetRange")
+        self.forget_button.setToolTip(
+            "Forget the selected range (Shift+drag on the timeline to select one; "
+            "right-click a lane or an app to forget everything from it)"
+        )
+        self.forget_button.setAutoDefault(False)
+        self.forget_button.setFocusPolicy(QtCore.Qt.FocusPolicy.TabFocus)
+        self.forget_button.setEnabled(False)
+        self.forget_button.clicked.connect(self.forget_range)
 
         top = QtWidgets.QHBoxLayout()
         for widget in (self.previous_button, self.date_edit, self.next_button, self.today_button):
@@ -607,10 +619,17 @@ class TimelineWindow(QtWidgets.QMainWindow):
         top.addSpacing(self.fontMetrics().averageCharWidth() * 2)
         top.addWidget(self.zoom_out_button)
         top.addWidget(self.zoom_in_button)
+        top.addWidget(self.forget_button)
 
         self.axis = TimelineAxis()
         self.axis.scrubbed.connect(self._on_scrubbed)
         self.axis.view_changed.connect(self._sync_scroll_bar)
+        self.axis.range_changed.connect(
+            lambda: self.forget_button.setEnabled(self.axis.range is not None)
+        )
+        self.axis.forget_requested.connect(
+            lambda kind, what: self.forget_app(what) if kind == "app" else self.forget_range()
+        )
         self.scroll_bar = QtWidgets.QScrollBar(QtCore.Qt.Orientation.Horizontal)
         self.scroll_bar.setObjectName("timelineScroll")
         self.scroll_bar.valueChanged.connect(self._on_scrolled)
@@ -619,6 +638,7 @@ class TimelineWindow(QtWidgets.QMainWindow):
 
         self.chart = AppChart()
         self.chart.app_clicked.connect(self.set_app_filter)
+        self.chart.forget_requested.connect(self.forget_app)
         chart_area = QtWidgets.QScrollArea()
         chart_area.setObjectName("appChartArea")
         chart_area.setWidget(self.chart)
@@ -683,6 +703,30 @@ class TimelineWindow(QtWidgets.QMainWindow):
         for first, second in itertools.pairwise(order):
             QtWidgets.QWidget.setTabOrder(first, second)
         self.axis.setFocus()
+
+    # -- forgetting ---------------------------------------------------------------------------
+    def forget_range(self) -> None:
+        """Forgets the range selected on the axis (after the confirmation), then reloads."""
+        if self.axis.range is None:
+            return
+        start, end = self.axis.range
+        self._forget(
+            ForgetFilter(
+                since=datetime.fromtimestamp(start / 1000, UTC),
+                until=datetime.fromtimestamp(end / 1000, UTC),
+            )
+        )
+
+    def forget_app(self, app: str) -> None:
+        """Forgets everything from `app`, every day (after the confirmation), then reloads."""
+        self._forget(ForgetFilter(app=app))
+
+    def _forget(self, flt: ForgetFilter) -> None:
+        if confirm_and_forget(self, self.services, flt) and self.day is not None:
+            self._thumbs.clear()
+            if flt.app is not None and self.app_filter == flt.app:
+                self.set_app_filter(None)
+            self.show_day(self.day)
 
     def _button(self, text: str, name: str, tip: str) -> QtWidgets.QPushButton:
         button = QtWidgets.QPushButton(text)
