@@ -19,10 +19,16 @@ not even checked until a growing wait has passed (`RETRY_DELAYS_S`), and
 starting again does not skip it. This slows down someone guessing at the
 keyboard (the CLI, the unlock window); against a stolen copy of the files,
 scrypt's cost is what counts. A right passphrase clears the count.
+
+A change of key (memory/rekey.py) writes the new key info to
+`<store>.keyinfo.new` first and swaps it in once the store is re-keyed;
+`unlock_key` settles a change that was interrupted before it does anything
+else, so whichever key opens the store is the one recorded afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -115,16 +121,16 @@ def read_attempts(store_path: Path) -> Attempts:
         return Attempts()
 
 
-def _record_failure(store_path: Path, now: float) -> None:
+def record_failure(store_path: Path, now: float) -> None:
     path = attempts_path(store_path)
     failures = read_attempts(store_path).failures + 1
     try:
-        _write_json(path, {"failures": failures, "last_failure_at": now})
+        write_sidecar(path, {"failures": failures, "last_failure_at": now})
     except OSError as exc:
         log.warning("cannot record the wrong passphrase in %s: %s", path, exc)
 
 
-def _clear_attempts(store_path: Path) -> None:
+def clear_attempts(store_path: Path) -> None:
     path = attempts_path(store_path)
     try:
         path.unlink(missing_ok=True)
@@ -132,7 +138,8 @@ def _clear_attempts(store_path: Path) -> None:
         log.warning("cannot clear %s: %s", path, exc)
 
 
-def _check_value(key: bytes) -> str:
+def check_value(key: bytes) -> str:
+    """The HMAC recorded in the key info, by which a key is recognised without the store."""
     return hmac.new(key, _CHECK_LABEL, hashlib.sha256).hexdigest()
 
 
@@ -143,7 +150,7 @@ def derive_key(
     return Scrypt(salt=salt, length=_KEY_BYTES, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
 
 
-def _write_json(path: Path, info: dict[str, Any], *, new: bool = False) -> None:
+def write_sidecar(path: Path, info: dict[str, Any], *, new: bool = False) -> None:
     """Writes a sidecar atomically, 0600; with `new`, FileExistsError if another process won.
 
     Two processes may create the same store at once (the daemon and a first
@@ -181,7 +188,45 @@ def _read_keyinfo(path: Path, store_path: Path) -> dict[str, Any]:
     return info
 
 
-def _ask_passphrase(source: KeySource, store_path: Path, *, new: bool) -> str:
+def read_keyinfo(store_path: Path) -> dict[str, Any]:
+    """The recorded key info of a store (no secrets); NotAStore if missing or invalid."""
+    return _read_keyinfo(keyinfo_path(store_path), store_path)
+
+
+def new_passphrase_info(passphrase: str) -> tuple[bytes, dict[str, Any]]:
+    """A key derived from `passphrase` with a fresh salt, and the key info recording it."""
+    if not passphrase:
+        raise KeyUnavailable("An empty passphrase cannot protect the store.")
+    salt = secrets.token_bytes(16)
+    key = derive_key(passphrase, salt)
+    info: dict[str, Any] = {
+        "version": 1,
+        "mode": "passphrase",
+        "kdf": {
+            "name": "scrypt",
+            "salt": salt.hex(),
+            "n": _SCRYPT_N,
+            "r": _SCRYPT_R,
+            "p": _SCRYPT_P,
+        },
+        "check": check_value(key),
+    }
+    return key, info
+
+
+def new_keyring_info() -> tuple[bytes, dict[str, Any]]:
+    """A random key and the key info naming a new keyring entry (the key is not stored yet)."""
+    key = secrets.token_bytes(_KEY_BYTES)
+    info: dict[str, Any] = {
+        "version": 1,
+        "mode": "keyring",
+        "keyring_user": f"store-{secrets.token_hex(8)}",
+        "check": check_value(key),
+    }
+    return key, info
+
+
+def ask_passphrase(source: KeySource, store_path: Path, *, new: bool) -> str:
     if source.passphrase:
         return source.passphrase
     if source.prompt is not None:
@@ -201,10 +246,25 @@ def unlock_key(
 
     A passphrase is not checked while the wait after wrong ones lasts
     (`PassphraseWait`, saying how long); `clock` is the wall clock (Unix time).
+    A change of key that was interrupted is settled first (memory/rekey.py).
     """
+    from mirix_desktop.memory import rekey
+
+    if rekey.change_pending(store_path):
+        return rekey.resume(store_path, source, clock)
+    key = _unlock_recorded(store_path, source, clock)
+    # The keyring entry of a key replaced by a change that stopped before deleting it.
+    try:
+        rekey.drop_stale_keyring_entry(store_path)
+    except OSError as exc:
+        log.warning("cannot tidy the key info of %s after a key change: %s", store_path, exc)
+    return key
+
+
+def _unlock_recorded(store_path: Path, source: KeySource, clock: Callable[[], float]) -> bytes:
     info = _read_keyinfo(keyinfo_path(store_path), store_path)
     if source.key is not None:
-        if not hmac.compare_digest(_check_value(source.key), info["check"]):
+        if not hmac.compare_digest(check_value(source.key), info["check"]):
             raise WrongPassphrase(store_path, "the key handed over does not open this store")
         return source.key
     if info["mode"] == "passphrase":
@@ -217,12 +277,12 @@ def unlock_key(
                 "(the store is unchanged)",
                 wait,
             )
-        passphrase = _ask_passphrase(source, store_path, new=False)
+        passphrase = ask_passphrase(source, store_path, new=False)
         key = derive_key(passphrase, bytes.fromhex(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
-        if not hmac.compare_digest(_check_value(key), info["check"]):
-            _record_failure(store_path, clock())
+        if not hmac.compare_digest(check_value(key), info["check"]):
+            record_failure(store_path, clock())
             raise WrongPassphrase(store_path, "the passphrase is wrong (the store is unchanged)")
-        _clear_attempts(store_path)
+        clear_attempts(store_path)
         return key
     backend = secure_keyring()
     if backend is None:
@@ -237,7 +297,7 @@ def unlock_key(
             f"(service {KEYRING_SERVICE!r}, user {info['keyring_user']!r})."
         )
     key = bytes.fromhex(stored)
-    if not hmac.compare_digest(_check_value(key), info["check"]):
+    if not hmac.compare_digest(check_value(key), info["check"]):
         raise WrongPassphrase(store_path, "the key in the OS keyring does not open this store")
     return key
 
@@ -254,7 +314,7 @@ def create_key(store_path: Path, source: KeySource) -> tuple[bytes, KeyMode]:
         mode = "keyring"
         log.info("new store key kept in the OS keyring (%s)", type(backend).__name__)
     else:
-        passphrase = _ask_passphrase(source, store_path, new=True)
+        passphrase = ask_passphrase(source, store_path, new=True)
         if not passphrase:
             raise KeyUnavailable("An empty passphrase cannot protect the store.")
         salt = secrets.token_bytes(16)
@@ -271,20 +331,28 @@ def create_key(store_path: Path, source: KeySource) -> tuple[bytes, KeyMode]:
             },
         }
         mode = "passphrase"
-    info["check"] = _check_value(key)
+    info["check"] = check_value(key)
     try:
-        _write_json(keyinfo_path(store_path), info, new=True)
+        write_sidecar(keyinfo_path(store_path), info, new=True)
     except FileExistsError:
         # Another process created the store meanwhile: use its key.
         if mode == "keyring" and backend is not None:
             backend.delete_password(KEYRING_SERVICE, info["keyring_user"])
         return unlock_key(store_path, source), recorded_mode(store_path)
     # Wrong tries recorded for a store that was deleted are not this one's.
-    _clear_attempts(store_path)
+    clear_attempts(store_path)
     return key, mode
 
 
 def recorded_mode(store_path: Path) -> KeyMode:
-    """How an existing store's key is kept; NotAStore if its key info is missing or invalid."""
-    mode = _read_keyinfo(keyinfo_path(store_path), store_path).get("mode")
-    return "keyring" if mode == "keyring" else "passphrase"
+    """How an existing store's key is kept; NotAStore if its key info is missing or invalid.
+
+    While a change of key is unsettled (memory/rekey.py), "passphrase" if
+    either side needs one: the keyring is tried first anyway.
+    """
+    modes = {_read_keyinfo(keyinfo_path(store_path), store_path).get("mode")}
+    pending = store_path.with_name(store_path.name + ".keyinfo.new")
+    if pending.exists():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            modes.add(json.loads(pending.read_text(encoding="utf-8")).get("mode"))
+    return "passphrase" if "passphrase" in modes else "keyring"

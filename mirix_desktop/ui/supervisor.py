@@ -185,6 +185,10 @@ class DaemonSupervisor(QObject):
     def resume(self) -> None:
         self._control.resume()
 
+    def set_key(self, key: bytes) -> None:
+        """The key the next daemon started gets (after a re-key); a running one keeps its own."""
+        self._key = key
+
     # -- starting or following -----------------------------------------------------------
     def _start_daemon(self) -> None:
         if not self._active:
