@@ -93,6 +93,70 @@ class CaptureSettings(_Section):
         ge=1,
         description="Frames waiting for OCR at most; beyond it capture waits for OCR.",
     )
+    on_battery: Literal["same", "slower", "keyframes"] = Field(
+        "slower",
+        description="What capture does while the computer runs on battery: 'same' (no "
+        "change), 'slower' (look at the screen every battery_interval_s instead), or "
+        "'keyframes' (keep looking as often, but only keep a frame when the window changes "
+        "or every keyframe_interval_s).",
+    )
+    battery_interval_s: float = Field(
+        10.0,
+        ge=0.25,
+        le=600,
+        description="Seconds between two looks at the screen on battery, when on_battery "
+        "is 'slower'.",
+    )
+
+
+class StorageSettings(_Section):
+    retention_days: int = Field(
+        0,
+        ge=0,
+        description="Keep what is recorded for this many days, then remove it for good "
+        "(screen captures, memories and chats older than that). 0: keep everything.",
+    )
+    max_gb: float = Field(
+        0.0,
+        ge=0,
+        description="Most disk space (GB) the memories file may use. When it is reached, "
+        "the oldest thumbnails go first, then the oldest screen captures and their text; "
+        "your memories stay, and the newest day is always kept. 0: no limit.",
+    )
+    min_free_gb: float = Field(
+        1.0,
+        ge=0,
+        description="Capture pauses while the disk has less free space than this (GB), "
+        "and goes on by itself once there is room again. 0: never pause for space.",
+    )
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _whole_days(cls, value: object) -> object:
+        # A retention shorter than a day would delete today's captures as they
+        # arrive: refused with the reason, not a pydantic type error.
+        if isinstance(value, bool):
+            return value
+        number: float | None = None
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                return value
+        if number is None:
+            return value
+        if number < 0:
+            raise ValueError("retention_days cannot be negative: use 0 to keep everything")
+        if 0 < number < 1:
+            raise ValueError(
+                f"a retention shorter than a day ({value}) is not allowed: use 1 or more "
+                "days, or 0 to keep everything"
+            )
+        if number != int(number):
+            raise ValueError(f"retention_days is a whole number of days, not {value}")
+        return int(number)
 
 
 class OcrSettings(_Section):
@@ -230,6 +294,7 @@ class Settings(_Section):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
@@ -269,14 +334,22 @@ def load_settings(
     config_file: Path | None,
     environ: Mapping[str, str] | None = None,
     cli_overrides: Mapping[str, Any] | None = None,
+    *,
+    file_values: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Builds the settings from the file (if present), the environment and CLI flags."""
+    """Builds the settings from the file (if present), the environment and CLI flags.
+
+    `file_values` stands in for the file's contents: the valid part of a file
+    with mistakes (app/settings_model.py's `load_tolerant`).
+    """
     environ = os.environ if environ is None else environ
     layers: dict[str, Any] = {}
     # The openai SDK's own variable, honoured as the default under every layer of ours.
     if environ.get(OPENAI_BASE_URL_ENV, "").strip():
         layers = {"openai": {"base_url": environ[OPENAI_BASE_URL_ENV].strip()}}
-    if config_file is not None and config_file.exists():
+    if file_values is not None:
+        layers = _merge(layers, file_values)
+    elif config_file is not None and config_file.exists():
         try:
             layers = _merge(layers, tomllib.loads(config_file.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

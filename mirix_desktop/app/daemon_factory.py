@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mirix_desktop.app.retention import RetentionWork
 from mirix_desktop.assistant.consolidation import Consolidator, Measure
 from mirix_desktop.config import Settings
 from mirix_desktop.errors import KnownError
@@ -90,7 +91,8 @@ def build_daemon(
     store: MemoryStore,
     events: EventSink | None = None,
 ) -> Daemon:
-    """The daemon of `run --no-ui`, with consolidation when a model is configured."""
+    """The daemon of `run --no-ui`, with consolidation when a model is configured, and
+    retention with the space cap on a timer."""
     provider = consolidation_provider(settings)
     idle_work = None
     if provider is not None:
@@ -105,4 +107,11 @@ def build_daemon(
             # A local model's cost is this process's CPU time; a remote one's, the wait.
             measure="cpu" if provider == "local" else "wall",
         )
-    return Daemon(paths, settings, store, idle_work=idle_work, events=events)
+    return Daemon(
+        paths,
+        settings,
+        store,
+        idle_work=idle_work,
+        events=events,
+        housekeeping=RetentionWork(store),
+    )

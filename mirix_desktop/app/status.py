@@ -31,6 +31,7 @@ DAEMON_STATES: dict[str, TrayState] = {
     "excluded": "excluded",
     "display unavailable": "error",
     "store unavailable": "error",
+    "low disk": "error",
     "starting": "starting",
     "stopped": "stopped",
     "not running": "stopped",
@@ -72,12 +73,19 @@ class StatusView:
     frames_today: int
     queue_depth: int
     paused_until: datetime | None
+    # The space cap reached for the first time: told once (`notice_id` tells
+    # one from the next); `warning` while the cap cannot be kept.
+    notice: str | None = None
+    notice_id: str | None = None
+    warning: str | None = None
 
     def tooltip(self) -> str:
         frames = "1 frame" if self.frames_today == 1 else f"{self.frames_today} frames"
         lines = [f"MIRIX — {self.headline}"]
         if self.reason:
             lines.append(self.reason)
+        if self.warning:
+            lines.append(self.warning)
         lines.append(f"{frames} today · {self.queue_depth} waiting")
         return "\n".join(lines)
 
@@ -97,6 +105,9 @@ def status_view(status: Status, now: datetime | None = None) -> StatusView:
         frames_today=status.frames_today,
         queue_depth=status.queue_depth,
         paused_until=paused_until,
+        notice=status.space_notice,
+        notice_id=status.space_notice_at,
+        warning=status.space_warning,
     )
 
 
@@ -137,6 +148,8 @@ def _words(status: Status, paused_until: datetime | None, now: datetime) -> tupl
             return "Capture stopped: the screen cannot be read", _display_problem(reason)
         case "store unavailable":
             return "Capture stopped: memories cannot be saved", _store_problem(reason)
+        case "low disk":
+            return "Capture paused: the disk is almost full", _low_disk(reason)
         case "starting":
             return "Starting…", None
         case "stopped" | "not running":
@@ -194,6 +207,16 @@ def _store_problem(reason: str) -> str:
     if "damaged" in lowered or "corrupt" in lowered:
         return "The file that holds your memories is damaged; nothing more is written to it."
     return "Your memories cannot be written right now. Capture tries again every few seconds."
+
+
+def _low_disk(reason: str) -> str:
+    # The daemon says "only 0.8 GB free on the disk, below storage.min_free_gb (1 GB)".
+    words = reason.split()
+    free = f"Only {words[1]} GB is free on the disk. " if reason.startswith("only ") else ""
+    return (
+        f"{free}Capture goes on by itself once there is room again: free some space, "
+        "or set a space cap in the settings (Storage and power)."
+    )
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -90,6 +90,7 @@ GAP_WORDS: dict[str, str] = {
     "locked": "screen locked",
     "excluded": "excluded window",
     "not_running": "MIRIX not running",
+    "disk_full": "disk almost full",
 }
 NO_CAPTURE = "no capture"
 

@@ -149,3 +149,23 @@ def status(app: AppContext, as_json: bool) -> None:
     if current.last_error_at:
         error += f" (at {current.last_error_at})"
     click.echo(f"Last error:   {error}")
+    if current.on_battery:
+        click.echo("Power:        on battery (capture.on_battery applies)")
+    if current.retention_at:
+        click.echo(
+            f"Retention:    last run {_local(current.retention_at)}: {current.retention_summary}"
+        )
+    else:
+        click.echo("Retention:    not run yet by this daemon")
+    if current.space_notice:
+        click.echo(f"Space cap:    {current.space_notice} ({_local(current.space_notice_at)})")
+    if current.space_warning:
+        click.echo(f"Space:        {current.space_warning}")
+
+
+def _local(moment: str | None) -> str:
+    """An ISO time from status.json as local time to the minute (as written if unreadable)."""
+    try:
+        return datetime.fromisoformat(moment or "").astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return moment or "?"

@@ -8,7 +8,7 @@ whole stretch a window was in use, still screens included), or from frames
 when a range has no episodes yet.
 
 Capture-off intervals ("paused", "idle", "locked", "excluded",
-"not_running") are opened and closed by the daemon as its state changes; a
+"not_running", "disk_full") are opened and closed by the daemon as its state changes; a
 heartbeat in `meta` tells the next start since when the daemon was gone.
 Every function runs on the caller's connection (see `MemoryStore`'s
 locking rule). Times are ms since the epoch (UTC).
@@ -24,7 +24,7 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from mirix_desktop.memory.connection import Connection
 
-OffReason = Literal["paused", "idle", "locked", "excluded", "not_running"]
+OffReason = Literal["paused", "idle", "locked", "excluded", "not_running", "disk_full"]
 OFF_REASONS: tuple[OffReason, ...] = get_args(OffReason)
 HEARTBEAT_KEY = "daemon_heartbeat"
 

@@ -132,6 +132,15 @@ class Status:
     last_error: str | None = None
     last_error_at: str | None = None
     running: bool = True
+    on_battery: bool = False
+    # The last retention run (when, and what it removed, in words: never silent),
+    # a warning while the space cap cannot be kept, and the one-time notice
+    # that the cap was reached (`space_notice_at` tells one notice from the next).
+    retention_at: str | None = None
+    retention_summary: str | None = None
+    space_warning: str | None = None
+    space_notice: str | None = None
+    space_notice_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

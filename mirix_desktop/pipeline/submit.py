@@ -149,6 +149,9 @@ class FrameSubmitter:
         with store.read() as conn:
             self.queue_depth = JobQueue.depth(conn, owner)
         self.degraded = False
+        # On battery with `on_battery = "keyframes"` (set by the daemon each tick):
+        # only keyframes, as when OCR is behind, but not counted as degraded.
+        self.keyframes_only = False
 
     def reset(self) -> None:
         """Forgets earlier pictures (after a pause, a display change): the next is read whole."""
@@ -210,17 +213,17 @@ class FrameSubmitter:
             return SubmitResult(
                 "skipped", reason=f"OCR is behind: {self.queue_depth} frames are waiting"
             )
-        if self.queue_depth >= self.settings.keyframe_queue:
-            self.degraded = True
+        behind = self.queue_depth >= self.settings.keyframe_queue
+        self.degraded = behind
+        if behind or self.keyframes_only:
             last_at = self._last_sent_at.get(shot.monitor)
             switched = window_key(active) != self._last_sent_key.get(shot.monitor)
             due = last_at is None or (
                 (at - last_at).total_seconds() >= self.settings.keyframe_interval_s
             )
             if not (switched or due):
-                return SubmitResult("deferred", reason="OCR is behind: keyframes only")
-        else:
-            self.degraded = False
+                why = "OCR is behind" if behind else "on battery"
+                return SubmitResult("deferred", reason=f"{why}: keyframes only")
         frame_id = self._write(shot, pixels, plan, local_windows, active, at, source)
         tracker.commit(plan, pixels)
         self._last_sent_key[shot.monitor] = window_key(active)

@@ -62,7 +62,7 @@ def can_resume(state: TrayState) -> bool:
 class Notice:
     """A notification: `title` is one line (the tray adds the app's name), `text` may be empty."""
 
-    kind: Literal["error", "recovered"]
+    kind: Literal["error", "recovered", "info"]
     title: str
     text: str
 
@@ -95,6 +95,8 @@ class StatusNotices:
         self._missed: str | None = None  # a failure that came and went before it was told
         self._pending: Notice | None = None
         self._last_shown: float | None = None
+        self._info: Notice | None = None  # a one-time notice (the space cap reached)
+        self._info_id: str | None = None  # the last one taken, so it is told once
 
     def observe(self, view: StatusView) -> Notice | None:
         """Records a view; returns a notice to show now, if one is due."""
@@ -104,7 +106,11 @@ class StatusNotices:
             if self._error.headline != self._told:
                 self._missed = self._error.headline
             self._error = None
-        self._pending = self._news(view)
+        if view.notice and view.notice_id is not None and view.notice_id != self._info_id:
+            self._info_id = view.notice_id
+            self._info = Notice("info", "Space cap reached", view.notice)
+        # Failures and recoveries first; a one-time notice waits its turn.
+        self._pending = self._news(view) or self._info
         return self.due()
 
     def _news(self, view: StatusView) -> Notice | None:
@@ -126,8 +132,11 @@ class StatusNotices:
         if self._pending is None or self.seconds_until_due() > 0:
             return None
         notice, self._pending = self._pending, None
-        self._told = self._error.headline if notice.kind == "error" and self._error else None
-        self._missed = None
+        if notice.kind == "info":
+            self._info = None
+        else:
+            self._told = self._error.headline if notice.kind == "error" and self._error else None
+            self._missed = None
         self._last_shown = self._clock()
         return notice
 
