@@ -139,6 +139,10 @@ class ModelDownloadError(LlmError):
     """`models pull` failed: network, checksum mismatch, disk."""
 
 
+class DownloadCancelled(ModelDownloadError):
+    """The person stopped a model download; nothing of it is kept."""
+
+
 class NoDisplay(KnownError):
     """The tray app needs a display and there is none (a server, an SSH session)."""
 

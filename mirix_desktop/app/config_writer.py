@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +110,67 @@ def _write_atomically(path: Path, text: str) -> None:
             tmp.unlink(missing_ok=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the config file: {exc}") from exc
+
+
+# A change to this value removes the key from the file (TOML has no null).
+REMOVE = None
+
+
+def write_options(config_file: Path, changes: Mapping[str, Mapping[str, object] | None]) -> None:
+    """Sets each `changes[section][name]` in `config_file`, keeping everything else.
+
+    Comments, order and formatting of the rest survive; a value's own
+    trailing comment stays with it. A value of None removes the key; a
+    section of None removes the whole top-level entry (a section MIRIX does
+    not know, or a stray key outside any section).
+    `privacy.exclude` (a list of rules) replaces the whole array of tables.
+    Values are written as given: validate them first (app/settings_model.py).
+    The file is replaced atomically, created owner-only (0600) if new. A file
+    that is not valid TOML is left untouched: ConfigError.
+    """
+    text = ""
+    if config_file.exists():
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file}: cannot read the config file: {exc}") from exc
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{config_file}: cannot read the config file: {exc}") from exc
+    for section, options in changes.items():
+        if options is None:
+            if section in document:
+                del document[section]
+            continue
+        table = document.get(section)
+        if table is None:
+            if all(value is REMOVE for value in options.values()):
+                continue
+            table = tomlkit.table()
+            document.add(section, table)
+            table = document[section]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{config_file}: '{section}' must be a table ([{section}])")
+        for name, value in options.items():
+            if value is REMOVE:
+                if name in table:
+                    del table[name]
+                continue
+            _set(table, name, value)
+    _write_atomically(config_file, tomlkit.dumps(document))
+
+
+def _set(table: Any, name: str, value: object) -> None:
+    if isinstance(value, list) and value and all(isinstance(v, PrivacyRule | dict) for v in value):
+        entries = tomlkit.aot()
+        for rule in value:
+            entries.append(_rule_table(PrivacyRule.model_validate(rule)))
+        table[name] = entries
+        return
+    if isinstance(value, list) and not value and isinstance(table.get(name), AoT):
+        # An emptied list of rules: an empty array, since an empty AoT writes nothing.
+        table[name] = tomlkit.array()
+        return
+    # tomlkit keeps the old item's trailing comment and place for the new value.
+    table[name] = tomlkit.item(value)

@@ -21,6 +21,7 @@ from mirix_desktop.paths import AppPaths, resolve_paths
 # the tray app starts (and a CLI command runs) without numpy, SQLCipher or
 # the LLM clients until it needs them.
 if TYPE_CHECKING:
+    from mirix_desktop.app.settings_model import Problem
     from mirix_desktop.llm.base import ChatModel
     from mirix_desktop.memory.embedder import Embedder
     from mirix_desktop.memory.keys import KeySource, PassphrasePrompt
@@ -36,6 +37,8 @@ class AppServices:
         self.paths = paths
         self.settings = settings
         self._prompt = prompt
+        # Keys of config.toml left out because of a mistake (`create(tolerant=True)`).
+        self.config_problems: list[Problem] = []
         self._key: bytes | None = None
         self._store: MemoryStore | None = None
         self._embedder: Embedder | None = None
@@ -45,11 +48,26 @@ class AppServices:
 
     @classmethod
     def create(
-        cls, data_dir: Path | None = None, *, prompt: PassphrasePrompt | None = None
+        cls,
+        data_dir: Path | None = None,
+        *,
+        prompt: PassphrasePrompt | None = None,
+        tolerant: bool = False,
     ) -> Self:
-        """Reads the paths and settings (ConfigError for a bad config file); opens nothing."""
+        """Reads the paths and settings (ConfigError for a bad config file); opens nothing.
+
+        `tolerant`: a config file with mistakes gives the settings of its valid
+        options, and `config_problems` names the others.
+        """
         paths = resolve_paths(data_dir)
-        return cls(paths, load_settings(paths.config_file), prompt=prompt)
+        if not tolerant:
+            return cls(paths, load_settings(paths.config_file), prompt=prompt)
+        from mirix_desktop.app.settings_model import load_tolerant
+
+        settings, problems = load_tolerant(paths.config_file)
+        services = cls(paths, settings, prompt=prompt)
+        services.config_problems = problems
+        return services
 
     # -- the key and the store ------------------------------------------------------------
     def use_key(self, key: bytes) -> None:

@@ -23,13 +23,17 @@ class AppContext(AppServices):
 
     @classmethod
     def create(
-        cls, data_dir: Path | None = None, *, prompt: PassphrasePrompt | None = None
+        cls,
+        data_dir: Path | None = None,
+        *,
+        prompt: PassphrasePrompt | None = None,
+        tolerant: bool = False,
     ) -> Self:
         # Not interactive (a pipe, a service): no prompt, so a missing
         # passphrase is an error naming MIRIX_PASSPHRASE instead of a hang.
         if prompt is None and sys.stdin.isatty():
             prompt = _prompt_passphrase
-        return super().create(data_dir, prompt=prompt)
+        return super().create(data_dir, prompt=prompt, tolerant=tolerant)
 
 
 pass_app = click.make_pass_decorator(AppContext)

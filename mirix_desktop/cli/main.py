@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from mirix_desktop import __version__
-from mirix_desktop.errors import KnownError
+from mirix_desktop.errors import ConfigError, KnownError
 
 # name -> (module in mirix_desktop.cli, attribute, the summary `--help` lists).
 # The summary is the first sentence of the command's docstring; a unit test
@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ask_command",
         "ask",
         "Ask about your screen history; the answer cites the memories it used.",
+    ),
+    "audit": (
+        "audit_command",
+        "audit_",
+        "What was done with your data: exports, imports, forgets, vault reads, MCP reads.",
     ),
     "autostart": (
         "autostart_command",
@@ -55,6 +60,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "export",
         "Export memories to a JSONL file (for `import`) or Markdown (one section per day).",
     ),
+    "forget": (
+        "forget_command",
+        "forget_command",
+        "Forget what was captured: a time range, an app, a title, a memory, a search, or all.",
+    ),
     "import": (
         "export_commands",
         "import_",
@@ -80,6 +90,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "models_commands",
         "models",
         "List, download and locate local chat models (GGUF files).",
+    ),
+    "passphrase": (
+        "passphrase_command",
+        "passphrase",
+        "Change the store's passphrase, or keep its key in the OS keyring instead (re-keys it).",
     ),
     "pause": (
         "capture_commands",
@@ -194,7 +209,15 @@ def cli(ctx: click.Context, data_dir: Path | None, verbose: int) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     try:
-        ctx.obj = AppContext.create(data_dir)
+        try:
+            ctx.obj = AppContext.create(data_dir)
+        except ConfigError:
+            if ctx.invoked_subcommand != "run":
+                raise
+            # A hand-edited config.toml with a mistake does not stop MIRIX: the
+            # valid options are used, the tray app shows the rest in its settings
+            # window and the daemon names the keys it left out.
+            ctx.obj = AppContext.create(data_dir, tolerant=True)
     except KnownError as exc:
         raise _click_error(exc) from exc
 

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import click
 
+from mirix_desktop.app.local_models import download_model, size_text
 from mirix_desktop.cli.context import AppContext, pass_app
 from mirix_desktop.errors import ModelFileError
 from mirix_desktop.llm import catalogue
-
-
-def _size(size_mb: int) -> str:
-    return f"{size_mb / 1000:.1f} GB" if size_mb >= 1000 else f"{size_mb} MB"
 
 
 @click.group()
@@ -48,7 +45,7 @@ def list_(app: AppContext, as_json: bool) -> None:
     table = [("NAME", "SIZE", "DOWNLOADED", "DESCRIPTION")] + [
         (
             entry.name,
-            _size(entry.size_mb),
+            size_text(entry.size_mb),
             "yes" if entry.is_downloaded(models_dir) else "no",
             entry.description,
         )
@@ -73,13 +70,11 @@ def list_(app: AppContext, as_json: bool) -> None:
 def pull(app: AppContext, name: str, progress: bool | None) -> None:
     """Download a model from `models list` (checked against its published sha256)."""
     show = sys.stderr.isatty() if progress is None else progress
-    entry = catalogue.find_model(name)
-    before = _identity(entry.path_in(app.paths.models_dir)) if entry is not None else None
-    path = catalogue.pull(name, app.paths.models_dir, progress=show)
-    click.echo(str(path))
-    if before is not None and before == _identity(path):
+    result = download_model(name, app.paths.models_dir, progress_bar=show)
+    click.echo(str(result.path))
+    if result.already_there:
         click.echo("Already downloaded; its sha256 matches the Hub's.", err=True)
-    short_name = entry.name if entry is not None else name
+    short_name = result.name
     if app.settings.local_model.model.strip().lower() == short_name:
         click.echo(f"mirix-desktop is set to use {short_name}.", err=True)
     else:
@@ -88,15 +83,6 @@ def pull(app: AppContext, name: str, progress: bool | None) -> None:
             f'[local_model]\nmodel = "{short_name}"',
             err=True,
         )
-
-
-def _identity(file: Path) -> tuple[int, int] | None:
-    """Tells whether `pull` replaced the file: a download is renamed over it."""
-    try:
-        stat = file.stat()
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_mtime_ns)
 
 
 @models.command("path")

@@ -79,6 +79,13 @@ def _run_daemon(
         f"Store: {info.path} (SQLCipher {info.cipher_version}, key: {info.key_mode}); "
         f"{info.memories} memories."
     )
+    if app.config_problems:
+        # Keys only: their values may be anything the person typed.
+        keys = ", ".join(problem.key for problem in app.config_problems)
+        say(
+            f"{app.paths.config_file} has mistakes in {keys}: those use their defaults, the "
+            "rest of the file is used (`mirix-desktop run` shows the problems in Settings)."
+        )
     capture = app.settings.capture
     say(
         f"Capturing every {capture.interval_s:g} s (password managers and private windows "

@@ -1,4 +1,4 @@
-"""`mirix-desktop show chat|timeline`: brings up a window of the tray app already running.
+"""`mirix-desktop show chat|timeline|settings`: brings up a window of the tray app running.
 
 `show timeline` opens the timeline at a moment when told one: `--at` a time
 ("2026-03-12 14:02", "yesterday 14:00"), `--memory` a memory's moment,
@@ -20,7 +20,7 @@ from mirix_desktop.errors import AppNotRunning
 
 log = logging.getLogger("mirix.cli")
 
-WINDOWS = ("chat", "timeline")
+WINDOWS = ("chat", "timeline", "settings")
 
 
 def hand_over(data_dir: Path, window: str, extra: dict[str, Any] | None = None) -> bool:

@@ -81,3 +81,17 @@ def delete_api_key(base_url: str) -> bool:
     except KeyringError as exc:
         raise KeyUnavailable(f"The OS keyring refused to delete the API key: {exc}") from exc
     return True
+
+
+def api_key_stored(base_url: str) -> bool | None:
+    """Whether the secure OS keyring holds a key for `base_url`; None: there is no such keyring.
+
+    The key itself is never returned: the settings window only says whether one is kept.
+    """
+    backend = secure_keyring()
+    if backend is None:
+        return None
+    try:
+        return bool(backend.get_password(KEYRING_SERVICE, keyring_username(base_url)))
+    except KeyringError as exc:
+        raise KeyUnavailable(f"The OS keyring cannot be read: {exc}") from exc

@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,10 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 ENDPOINT_ENV = "HF_ENDPOINT"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _HASH_CHUNK = 4 * 1024 * 1024
+
+# Called on the downloading thread with the bytes received so far and the
+# file's size (None if the Hub did not say); it may raise to stop the download.
+ProgressCallback = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ def pull(
     models_dir: Path,
     *,
     progress: bool,
+    on_progress: ProgressCallback | None = None,
     catalogue: Sequence[CatalogueModel] = CATALOGUE,
 ) -> Path:
     """Downloads the catalogue model `name` into models_dir and returns its path.
@@ -197,7 +202,9 @@ def pull(
     A file already there with the published checksum is kept as is. Anything that
     goes wrong (unknown name, network, 404, checksum, disk) raises
     `ModelDownloadError`; the final file name then holds either the previous file
-    or nothing, never a partial download.
+    or nothing, never a partial download. `progress` draws a bar on stderr;
+    `on_progress` is told of every chunk received, and whatever it raises (e.g.
+    `DownloadCancelled`) stops the download and deletes what was received.
     """
     entry = find_model(name, catalogue)
     if entry is None:
@@ -207,7 +214,7 @@ def pull(
             "HF_HUB_OFFLINE is set in your environment; unset it to download a model"
         )
     with _online():
-        return _pull(entry, models_dir, progress=progress)
+        return _pull(entry, models_dir, progress=progress, on_progress=on_progress)
 
 
 @contextlib.contextmanager
@@ -223,7 +230,13 @@ def _online() -> Iterator[None]:
         constants.HF_HUB_OFFLINE = previous
 
 
-def _pull(entry: CatalogueModel, models_dir: Path, *, progress: bool) -> Path:
+def _pull(
+    entry: CatalogueModel,
+    models_dir: Path,
+    *,
+    progress: bool,
+    on_progress: ProgressCallback | None = None,
+) -> Path:
     endpoint = hub_endpoint()
     target = entry.path_in(models_dir)
     try:
@@ -249,7 +262,9 @@ def _pull(entry: CatalogueModel, models_dir: Path, *, progress: bool) -> Path:
     except OSError as exc:
         raise ModelDownloadError(f"cannot write in {models_dir}: {exc.strerror or exc}") from exc
     try:
-        downloaded = _download(entry, published, staging, endpoint, progress=progress)
+        downloaded = _download(
+            entry, published, staging, endpoint, progress=progress, on_progress=on_progress
+        )
         actual = file_sha256(downloaded)
         if actual != published.sha256:
             raise ModelDownloadError(
@@ -324,7 +339,13 @@ def _matches(path: Path, published: _Published) -> bool:
 
 
 def _download(
-    entry: CatalogueModel, published: _Published, staging: Path, endpoint: str, *, progress: bool
+    entry: CatalogueModel,
+    published: _Published,
+    staging: Path,
+    endpoint: str,
+    *,
+    progress: bool,
+    on_progress: ProgressCallback | None = None,
 ) -> Path:
     import httpx
     from huggingface_hub import hf_hub_download
@@ -338,15 +359,21 @@ def _download(
             revision=published.commit,
             local_dir=staging,
             endpoint=endpoint,
-            tqdm_class=_progress_bar_class(entry.filename, show=progress),
+            tqdm_class=_progress_bar_class(entry.filename, show=progress, on_progress=on_progress),
         )
     except (OSError, httpx.HTTPError) as exc:
         raise _download_error(exc, entry, endpoint) from exc
     return Path(downloaded)
 
 
-def _progress_bar_class(label: str, *, show: bool) -> Any:
-    """A tqdm class for huggingface_hub: on stderr when shown, labelled with the file name."""
+def _progress_bar_class(
+    label: str, *, show: bool, on_progress: ProgressCallback | None = None
+) -> Any:
+    """A tqdm class for huggingface_hub: on stderr when shown, labelled with the file name.
+
+    It also tells `on_progress` (a disabled bar counts nothing itself), before
+    each chunk is counted, so that a cancel raised there stops the download.
+    """
     from tqdm import tqdm  # type: ignore[import-untyped]
 
     class _Bar(tqdm):  # type: ignore[misc]
@@ -354,7 +381,19 @@ def _progress_bar_class(label: str, *, show: bool) -> Any:
             # huggingface_hub labels the bar with the (commit-hash) URL otherwise.
             kwargs["desc"] = label
             kwargs["disable"] = not show
+            self.received = int(kwargs.get("initial") or 0)
+            total = kwargs.get("total")
+            self.expected = int(total) if total is not None else None
             super().__init__(*args, **kwargs)
+            if on_progress is not None:
+                on_progress(self.received, self.expected)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            # A resumed download first takes back what it counted (a negative n).
+            self.received = max(0, self.received + int(n or 0))
+            if on_progress is not None:
+                on_progress(self.received, self.expected)
+            return super().update(n)  # type: ignore[no-any-return]
 
     return _Bar
 
@@ -390,7 +429,8 @@ def _download_error(
         # huggingface_hub wraps a failed connection in LocalEntryNotFoundError; the
         # cause says what actually happened.
         cause = exc.__cause__ if isinstance(exc, LocalEntryNotFoundError) else None
-        problem = f"network error talking to {endpoint}: {_first_line(cause or exc)}"
+        reason = re.sub(r"^\[Errno -?\d+\] ", "", _first_line(cause or exc))
+        problem = f"network error talking to {endpoint}: {reason[:1].lower()}{reason[1:]}"
     else:
         problem = _first_line(exc)
     return ModelDownloadError(f"cannot download {where}: {problem}")

@@ -8,7 +8,17 @@ Two threads, both timer-driven and stoppable (three with idle work given):
 - the OCR worker empties the durable queue, so a slow OCR never delays a
   capture tick; when it falls behind, the submitter degrades to keyframes;
 - the idle worker (when the composition root gives one: consolidation) runs
-  its steps while the user is away.
+  its steps while the user is away;
+- the housekeeping thread (when given one: retention and the space cap) runs
+  it at start, every hour and when the storage settings change, and puts
+  what it did in the status.
+Capture pauses (state "low disk") while the disk has less free space than
+`storage.min_free_gb`; on battery, `capture.on_battery` makes it look less
+often or keep keyframes only (`pipeline/power.py` says which power it is).
+Between two ticks the capture loop looks at config.toml and applies the
+options that can change live (pipeline/live_config.py: the interval,
+exclusions, redaction, storage limits...), so the settings window needs no
+restart for them.
 Errors of the environment (display gone, tesseract missing or failing, disk
 full) are logged, shown in `status.json`, and retried; the daemon keeps
 running and nothing stored is lost. Anything else is a bug: logged with its
@@ -22,6 +32,7 @@ Events (`pipeline/events.py`) report it to a UI as it changes.
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import threading
 import time
@@ -44,9 +55,12 @@ from mirix_desktop.paths import AppPaths
 from mirix_desktop.pipeline.control import ControlFile, DaemonLock, Status, StatusFile
 from mirix_desktop.pipeline.events import DaemonEvent, EventKind, EventSink, snapshot
 from mirix_desktop.pipeline.heap import HeapTrimmer
+from mirix_desktop.pipeline.housekeeping import Housekeeping
 from mirix_desktop.pipeline.idle import IdleWork
 from mirix_desktop.pipeline.jobs import JobQueue
+from mirix_desktop.pipeline.live_config import CHECK_EVERY_S, ConfigWatcher
 from mirix_desktop.pipeline.pipeline import Pipeline
+from mirix_desktop.pipeline.power import PowerSource
 from mirix_desktop.pipeline.submit import window_key
 from mirix_desktop.privacy.exclusions import is_own_window
 
@@ -80,7 +94,17 @@ _OFF_REASONS: dict[str, capture_off.OffReason] = {
     "idle": "idle",
     "locked": "locked",
     "excluded": "excluded",
+    "low disk": "disk_full",
 }
+# Housekeeping (retention, the space cap) runs this long after the start,
+# then this often, and at once when the storage settings change.
+HOUSEKEEPING_FIRST_S = 10.0
+HOUSEKEEPING_EVERY_S = 3600.0
+_HOUSEKEEPING_CHECK_S = 5.0
+_GB = 1_000_000_000
+# Capture paused for want of disk space goes on once this much more than
+# storage.min_free_gb is free, so a disk at the floor does not flap.
+DISK_RESUME_MARGIN = 100_000_000
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -100,6 +124,9 @@ class Daemon:
         clock: Callable[[], datetime] = now_utc,
         idle_work: IdleWork | None = None,
         events: EventSink | None = None,
+        housekeeping: Housekeeping | None = None,
+        power: PowerSource | None = None,
+        disk_free: Callable[[], int] | None = None,
     ) -> None:
         self.paths = paths
         self.settings = settings
@@ -124,6 +151,9 @@ class Daemon:
         self._today = local_midnight(clock())
         self._idle_s: float | None = None
         self.idle_work = idle_work
+        self.housekeeping = housekeeping
+        self._power = power or PowerSource()
+        self._disk_free = disk_free or (lambda: shutil.disk_usage(store.path.parent).free)
         self.idle_steps = 0  # idle-work steps done
         self._events = events
         # Held while an event is made and delivered, so events leave in order;
@@ -136,6 +166,8 @@ class Daemon:
         self._orphans_checked_at = float("-inf")
         self._heap = HeapTrimmer()  # used by the OCR worker alone
         self._beat_at = float("-inf")  # monotonic time of the last heartbeat
+        # config.toml is looked at between ticks: live options apply at once.
+        self.config = ConfigWatcher(paths.config_file, settings)
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -161,6 +193,8 @@ class Daemon:
         loops = [("capture", self._capture_loop), ("ocr", self._ocr_loop)]
         if self.idle_work is not None:
             loops.append(("idle", self._idle_loop))
+        if self.housekeeping is not None:
+            loops.append(("housekeeping", self._housekeeping_loop))
         for name, target in loops:
             thread = threading.Thread(target=target, name=f"mirix-{name}", daemon=True)
             thread.start()
@@ -343,12 +377,31 @@ class Daemon:
 
     # -- the capture loop ---------------------------------------------------------------
     def _capture_loop(self) -> None:
-        interval = self.settings.capture.interval_s
         next_tick = time.monotonic()
         while not self.stopping.is_set():
+            started = time.monotonic()
             delay = self._tick_safely()
+            self._reload_config()  # also here: a short interval may leave no wait below
+            interval = self.capture_interval()
             next_tick = max(next_tick + interval, time.monotonic() + delay - interval)
-            self.stopping.wait(max(0.0, next_tick - time.monotonic()))
+            while not self.stopping.is_set() and (left := next_tick - time.monotonic()) > 0:
+                self.stopping.wait(min(left, CHECK_EVERY_S))
+                if self._reload_config():
+                    # A new interval counts from the last tick, not from the old schedule.
+                    next_tick = started + max(self.capture_interval(), delay)
+
+    def _reload_config(self) -> bool:
+        """Applies config.toml's live options if the file changed; True if any did."""
+        try:
+            reload = self.config.poll()
+        except Exception:
+            log.exception("internal error while reloading config.toml")
+            return False
+        if reload is None or not reload.applied:
+            return False
+        if any(key.startswith("privacy.") for key in reload.applied):
+            self.pipeline.apply_privacy(self.settings.privacy)
+        return True
 
     def _tick_safely(self) -> float:
         """One tick; returns how long to wait at least before the next (a retry delay)."""
@@ -390,6 +443,12 @@ class Daemon:
             self._measure_idle()
             self._stopped("disabled", "capture.enabled is false in the config")
             return
+        if self._disk_low():
+            self._measure_idle()
+            return
+        self.pipeline.submitter.keyframes_only = (
+            self.settings.capture.on_battery == "keyframes" and self._on_battery()
+        )
         probe = self._desktop_probe()
         idle_limit = self.settings.capture.idle_pause_s
         idle = probe.idle_seconds()
@@ -482,6 +541,84 @@ class Daemon:
         if self._grabber is not None:
             self._grabber.close()
             self._grabber = None
+
+    # -- power and disk space -------------------------------------------------------------
+    def capture_interval(self) -> float:
+        """Seconds between two looks at the screen: `capture.interval_s`, or on battery
+        with `on_battery = "slower"` `battery_interval_s` (never shorter than the first)."""
+        capture = self.settings.capture
+        battery = self._on_battery()  # also for `status`, whatever the policy
+        if capture.on_battery == "slower" and battery:
+            return max(capture.interval_s, capture.battery_interval_s)
+        return capture.interval_s
+
+    def _on_battery(self) -> bool:
+        battery = self._power.on_battery()
+        with self._status_lock:
+            self.status.on_battery = battery
+        return battery
+
+    def _disk_low(self) -> bool:
+        """Pauses capture (state "low disk") while free disk is below `storage.min_free_gb`."""
+        floor = int(self.settings.storage.min_free_gb * _GB)
+        if floor <= 0:
+            return False
+        try:
+            free = self._disk_free()
+        except OSError as exc:
+            log.info("cannot measure the free disk space: %s", exc)
+            return False
+        with self._status_lock:
+            low_already = self.status.state == "low disk"
+        if free >= floor + (DISK_RESUME_MARGIN if low_already else 0):
+            return False
+        self._stopped(
+            "low disk",
+            f"only {free / _GB:.1f} GB free on the disk, below storage.min_free_gb "
+            f"({floor / _GB:g} GB)",
+        )
+        return True
+
+    # -- housekeeping: retention and the space cap ------------------------------------------
+    def _housekeeping_loop(self) -> None:
+        """Runs the housekeeping at start, then hourly, and when storage settings change."""
+        work = self.housekeeping
+        assert work is not None
+        due = time.monotonic() + HOUSEKEEPING_FIRST_S
+        storage = self.settings.storage.model_dump()
+        while not self.stopping.is_set():
+            now_storage = self.settings.storage.model_dump()
+            if time.monotonic() < due and now_storage == storage:
+                self.stopping.wait(_HOUSEKEEPING_CHECK_S)
+                continue
+            storage, due = now_storage, time.monotonic() + HOUSEKEEPING_EVERY_S
+            self.housekeep()
+
+    def housekeep(self) -> None:
+        """One housekeeping run; what it did goes into the status (and a notice, once)."""
+        work = self.housekeeping
+        if work is None:
+            return
+        try:
+            done = work.run(self.settings)
+        except KnownError as exc:
+            self._error(f"{work.name}: {exc.message}")
+            return
+        except Exception:
+            log.exception("internal error in %s", work.name)
+            self._error(f"internal error in {work.name}; see the log")
+            return
+        with self._status_lock:
+            self.status.retention_at, self.status.retention_summary = done.at, done.summary
+            self.status.space_warning = done.warning
+            if done.notice is not None:
+                self.status.space_notice, self.status.space_notice_at = done.notice, done.at
+        if done.notice is not None:
+            log.warning("%s", done.notice)
+        if done.warning is not None:
+            log.warning("%s", done.warning)
+        self._write_status(force=True)
+        self._emit("state")
 
     # -- the OCR worker -------------------------------------------------------------------
     def _ocr_loop(self) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from mirix_desktop.capture.screen import MonitorShot
 from mirix_desktop.capture.session import WindowInfo
-from mirix_desktop.config import Settings
+from mirix_desktop.config import PrivacySettings, Settings
 from mirix_desktop.memory.records import to_ms
 from mirix_desktop.memory.store import MemoryStore
 from mirix_desktop.ocr.engine import OcrEngine, make_engine
@@ -101,6 +101,20 @@ class Pipeline:
     def active_exclusion(self, window: WindowInfo | None) -> Exclusion | None:
         """Why the active window must not be captured, if it must not."""
         return None if window is None else exclusion_of(self.privacy, window)
+
+    def apply_privacy(self, privacy: PrivacySettings) -> None:
+        """New exclusion rules and redaction options, from the next frame on.
+
+        Each part gets the new objects by one reference assignment, so a frame
+        in flight meets either the old rules or the new ones, never a mix
+        within one check.
+        """
+        self.privacy = PrivacyFilter(privacy.exclude, use_defaults=privacy.default_exclusions)
+        self.redactor = Redactor(emails=privacy.redact_emails)
+        self.submitter.privacy, self.submitter.redactor = self.privacy, self.redactor
+        self.builder.privacy = self.privacy
+        self.processor.address_bars.privacy = self.privacy
+        self.processor.redactor = self.redactor
 
     def queue_depth(self) -> int:
         return self.submitter.queue_depth

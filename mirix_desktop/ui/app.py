@@ -63,6 +63,7 @@ class DesktopApp(QObject):
         self.timeline: Any = None
         self.quick_query: Any = None
         self.hotkey: Any = None
+        self.settings_window: Any = None
         self._ready = False  # the store is unlocked: the quick query box can search
         self._pending_query: str | None = None
         self._last_view: StatusView | None = None
@@ -92,8 +93,12 @@ class DesktopApp(QObject):
             timeline = QtGui.QAction("Timeline", surface)
             timeline.triggered.connect(lambda: self.show_timeline())
             surface.add_action(timeline, section="windows")
+            settings = QtGui.QAction("Settings…", surface)
+            settings.triggered.connect(lambda: self.show_settings())
+            surface.add_action(settings, section="app")
         else:
             surface.timeline_requested.connect(lambda: self.show_timeline())
+            surface.settings_requested.connect(lambda: self.show_settings())
         surface.update_status(status_view(Status(state="starting")))
         return surface
 
@@ -180,6 +185,44 @@ class DesktopApp(QObject):
         self.timeline.raise_()
         self.timeline.activateWindow()
 
+    def show_settings(self) -> None:
+        """The settings window ("Settings…" in the tray menu, `mirix-desktop show settings`)."""
+        if self.settings_window is None:
+            from mirix_desktop.ui.settings_window import SettingsWindow
+
+            self.settings_window = SettingsWindow(self.services, capture=_CaptureOf(self))
+            self.settings_window.applied.connect(self._settings_applied)
+        else:
+            self.settings_window.reload()
+        self.settings_window.show()
+        self.settings_window.raise_()
+        self.settings_window.activateWindow()
+
+    def tell_config_problems(self) -> None:
+        """At start, a config file with mistakes: say so, and show them in Settings."""
+        keys = ", ".join(problem.key for problem in self.services.config_problems)
+        self.surface.notify(
+            "MIRIX: mistakes in config.toml",
+            f"{keys} in {self.services.paths.config_file} could not be used: MIRIX uses the "
+            "rest. The settings window shows what is wrong.",
+            warning=True,
+        )
+        self.show_settings()
+
+    def _settings_applied(self, values: dict[str, Any]) -> None:
+        """What the tray app itself does about saved settings (the daemon reads the file)."""
+        from mirix_desktop.app.live_settings import HOTKEY, PROVIDER_KEYS
+
+        if HOTKEY in values and self.hotkey is not None:
+            # The settings object already holds the new chord.
+            self.hotkey.unregister()
+            self.hotkey.chord_text = self.services.settings.ui.hotkey
+            result = self.hotkey.register()
+            if not result.ok and result.outcome != "off":
+                self.surface.notify("MIRIX: hotkey not changed", result.detail, warning=True)
+        if PROVIDER_KEYS & values.keys() and self.chat is not None:
+            self.chat.picker.settings_changed()
+
     def _open_data_folder(self) -> None:
         url = QtCore.QUrl.fromLocalFile(str(self.services.paths.data_dir))
         QtGui.QDesktopServices.openUrl(url)
@@ -228,6 +271,8 @@ class DesktopApp(QObject):
             self.show_chat()
         elif command == "show" and args.get("window") == "timeline":
             self.show_timeline(moment_ref_of(args))
+        elif command == "show" and args.get("window") == "settings":
+            self.show_settings()
         elif command == "query":
             text = args.get("text")
             self.show_quick_query(text if isinstance(text, str) else None)
@@ -263,6 +308,25 @@ class DesktopApp(QObject):
             "Something went wrong inside MIRIX. Recording goes on; details are in "
             f"{self.services.paths.data_dir / 'logs' / 'app.log'}.\n\n{kind.__name__}: {value}",
         )
+
+
+class _CaptureOf:
+    """The daemon supervisor of the app as it is when used (none before the store unlocks)."""
+
+    def __init__(self, desktop: DesktopApp) -> None:
+        self._desktop = desktop
+
+    def stop(self) -> None:
+        if self._desktop.supervisor is not None:
+            self._desktop.supervisor.stop()
+
+    def start(self) -> None:
+        if self._desktop.supervisor is not None:
+            self._desktop.supervisor.start()
+
+    def set_key(self, key: bytes) -> None:
+        if self._desktop.supervisor is not None:
+            self._desktop.supervisor.set_key(key)
 
 
 def moment_ref_of(args: dict[str, Any]) -> MomentRef | None:
@@ -348,7 +412,8 @@ def _check_store(services: AppServices, key: bytes) -> None:
 
 def run_app(data_dir: Path | None, *, argv: list[str] | None = None) -> int:
     """The tray app's main loop; returns the process exit code."""
-    services = AppServices.create(data_dir)
+    # A config file with mistakes: the rest is used and Settings shows the mistakes.
+    services = AppServices.create(data_dir, tolerant=True)
     paths = services.paths
     paths.ensure()
     log_to_file(paths.data_dir, "app.log")
@@ -392,6 +457,8 @@ def run_app(data_dir: Path | None, *, argv: list[str] | None = None) -> int:
             return exc.exit_code
         desktop.start_daemon(key)
         desktop.start_hotkey()
+        if services.config_problems:
+            desktop.tell_config_problems()
         settle_heap()
         handlers = _quit_on_signals(desktop)
         # Until the supervisor's first event, show what status.json says now.

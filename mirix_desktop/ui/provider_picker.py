@@ -169,6 +169,21 @@ class ProviderPicker(QtWidgets.QWidget):
             provider = "extractive"
         self.switch(provider)
 
+    def settings_changed(self) -> None:
+        """The settings window changed the provider, model or server: follow them.
+
+        The choices are labelled again and the configured provider's model is
+        built anew (the same provider may now mean another model or server);
+        the old model is closed once no answer uses it.
+        """
+        self._fill()
+        if self._current.provider != "extractive":
+            self._retired.append(self._current)
+            self._current = _ready_slot("extractive", None)
+        self._pending = None  # a build under way is superseded (see _built)
+        self.start()
+        self.release_unused()
+
     def switch(self, provider: Provider) -> None:
         """Makes `provider` answer from now on (built off the GUI thread)."""
         self._select(provider)

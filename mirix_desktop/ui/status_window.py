@@ -46,6 +46,7 @@ class StatusWindow(QtWidgets.QWidget):
     pause_requested = Signal(object)  # timedelta | None (until resumed)
     resume_requested = Signal()
     open_data_folder_requested = Signal()
+    settings_requested = Signal()
     quit_requested = Signal()
 
     def __init__(
@@ -91,6 +92,7 @@ class StatusWindow(QtWidgets.QWidget):
         self.open_data_folder_button = self._button(
             "Open &data folder", self.open_data_folder_requested.emit
         )
+        self.settings_button = self._button("&Settings…", self.settings_requested.emit)
         self.quit_button = self._button("&Quit", self.quit_requested.emit)
         self._layout()
 
@@ -136,6 +138,7 @@ class StatusWindow(QtWidgets.QWidget):
         capture.addStretch(1)
         app = QtWidgets.QHBoxLayout()
         app.addWidget(self.open_data_folder_button)
+        app.addWidget(self.settings_button)
         app.addStretch(1)
         app.addWidget(self.quit_button)
 
@@ -156,6 +159,7 @@ class StatusWindow(QtWidgets.QWidget):
             *self.pause_buttons,
             self.resume_button,
             self.open_data_folder_button,
+            self.settings_button,
             self.quit_button,
         ]
         for first, second in itertools.pairwise(order):

@@ -9,7 +9,8 @@ so a resumed download can be tested.
 
 Each file can be scripted: served corrupted (other bytes than its advertised
 sha256, same length), missing (404), cut after some bytes (the connection
-is dropped mid-body, a given number of times), or announced with another size.
+is dropped mid-body, a given number of times), announced with another size, or
+held after some bytes until the test releases it.
 
     with FakeHub() as hub:
         hub.add("Qwen/Qwen2.5-0.5B-Instruct-GGUF", "model.gguf", b"GGUF...")
@@ -44,6 +45,10 @@ class HubFile:
     drops: int = 0
     # Claim another size in X-Linked-Size (e.g. more than the disk holds).
     advertised_size: int | None = None
+    # Send this many bytes of the body, then wait for `release` (at most 10 s)
+    # before the rest: a download that is surely under way, for a cancel.
+    hold_at: int | None = None
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def sha256(self) -> str:
@@ -204,6 +209,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
             return
+        if hub_file.hold_at is not None and start < hub_file.hold_at < total:
+            self.wfile.write(body[start : hub_file.hold_at])
+            self.wfile.flush()
+            hub_file.release.wait(10)
+            start = hub_file.hold_at
         self.wfile.write(body[start:])
 
     def _error(self, status: int, code: str, message: str, send_body: bool) -> None:

@@ -142,3 +142,14 @@ def test_bad_config_file_is_reported(data_dir: Path) -> None:
     (data_dir / "config.toml").write_text("[search]\nlimit = 3\n")
     result = run(data_dir, "memory", "list")
     assert result.exit_code == 2 and "search.limit" in result.output
+
+
+def test_run_is_not_stopped_by_a_config_file_with_a_mistake(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "config.toml").write_text("[search]\nlimit = 3\n")
+    # Any other command refuses the file and names the key (above); `run` goes on
+    # with the rest of it: here it gets as far as its own argument check.
+    result = run(data_dir, "run", "--supervised")
+    assert result.exit_code == 2, result.output
+    assert "--supervised goes with --no-ui" in result.output
+    assert "search.limit" not in result.output

@@ -80,6 +80,7 @@ def test_pause_buttons_request_their_duration(
         ("timeline_button", "timeline_requested"),
         ("resume_button", "resume_requested"),
         ("open_data_folder_button", "open_data_folder_requested"),
+        ("settings_button", "settings_requested"),
         ("quit_button", "quit_requested"),
     ],
 )
@@ -99,7 +100,7 @@ def test_keyboard_only_use(qtbot: QtBot, window: StatusWindow) -> None:
     window.ask_button.setFocus()
     qtbot.wait_until(window.ask_button.hasFocus, timeout=1000)
     visited = [QtWidgets.QApplication.focusWidget()]
-    for _ in range(8):
+    for _ in range(9):
         qtbot.keyClick(QtWidgets.QApplication.focusWidget(), Qt.Key.Key_Tab)
         visited.append(QtWidgets.QApplication.focusWidget())
     assert visited == [
@@ -109,6 +110,7 @@ def test_keyboard_only_use(qtbot: QtBot, window: StatusWindow) -> None:
         *window.pause_buttons,
         window.resume_button,
         window.open_data_folder_button,
+        window.settings_button,
         window.quit_button,
     ]
     # Space presses the focused button; Alt+letter reaches one from anywhere.
