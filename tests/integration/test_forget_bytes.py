@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import sqlcipher3
 
 from mirix_desktop.app import forget as forget_app
 from mirix_desktop.app.forget import ForgetFilter, forget
@@ -147,3 +148,23 @@ def test_an_older_store_too_big_for_free_memory_is_not_vacuumed_whole_but_zeroed
     assert store.conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 0  # not vacuumed
     assert _found(store_path, gone, kept)[gone] == 0
     assert _found(store_path, gone, kept)[kept] > 0
+
+
+@pytest.mark.expected_log("mirix.app.forget", "WARNING", r"compacting failed: .*disk is full")
+def test_a_full_disk_during_the_vacuum_is_said_and_the_words_are_still_gone(
+    store: MemoryStore, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone, kept = _two_days(store)
+
+    def disk_full(conn: object, **_: object) -> bool:
+        raise sqlcipher3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(forget_rows, "vacuum", disk_full)
+
+    report = forget(store, DAY1_RANGE)
+
+    assert not report.compacted
+    assert report.note is not None and "disk is full" in report.note
+    assert report.counts.frames == 30  # the rows went all the same
+    found = _found(store_path, gone, kept)
+    assert found[gone] == 0 and found[kept] > 0  # secure_delete zeroed them
