@@ -108,8 +108,8 @@ def capture(out: Path, seeds: list[str], fp: bool) -> None:
 
 
 def _redacted(redactor: Redactor, call: Call) -> list[str]:
-    boxes = call["boxes"]
-    return redactor.redact_lines(call["lines"], None if boxes is None else [tuple(b) for b in boxes])[0]
+    boxes = None if call["boxes"] is None else [tuple(box) for box in call["boxes"]]
+    return redactor.redact_lines(call["lines"], boxes)[0]
 
 
 def replay(paths: list[Path], verbose: bool, fp_lines: bool) -> int:
