@@ -10,8 +10,12 @@ written for the text as read (`secret_spans.py`, `secret_patterns.py`):
 - tokens with a known prefix (OpenAI, Anthropic, GitHub, GitLab, Slack,
   Stripe, Google, AWS, npm, Hugging Face, SendGrid, PyPI, JWTs, base64 DER
   and OpenSSH key bodies), the prefix matched loosely and the body extended
-  over OCR's word breaks; a prefix alone at a row's end (its body wrapped)
-  goes too;
+  over OCR's word breaks (and over one or two pieces of up to three
+  characters between two of its parts: `…-4959113219638 - bf f2d3…`); a
+  prefix alone at a row's end (its body wrapped), or with one to three
+  characters of its body (`github_pat_11`), goes too;
+  an OpenAI key whose prefix was lost is found by the mark inside every one
+  ("T3BlbkFJ", read as "BIbkF]");
 - random-looking runs with no prefix and no label (a key whose prefix OCR
   lost, a wrapped key's tail, `openssl rand` output, a PEM body line):
   `looks_random` for 16+ letters and digits (at least 40% letters, at most
@@ -19,22 +23,29 @@ written for the text as read (`secret_spans.py`, `secret_patterns.py`):
   character plus the share of uncommon letter pairs — of at least 0.75);
   `looks_random_short` for a 10-15 character piece (two capitals, two small
   letters and a digit, randomness of at least 0.9); `looks_random_alone`
-  for a row of one to three such pieces. Pieces OCR split apart with spaces
-  are joined first. Hexadecimal in one case never counts: git SHAs,
-  digests, UUIDs and container ids fill terminals (`git log`, `docker ps`)
-  and are kept, as are fingerprints after "SHA256:"; a hex secret is caught
-  by its label. The thresholds were set on the runs of 1,500 standard-
+  for a row of one to three such pieces; alone on its row, a word of 14+
+  with both cases and a digit needs a randomness of only 0.6 (base64 of a
+  JWT's JSON is full of capitals), and the end of a quoted string whose
+  start OCR lost (`LnuUUWVgC",`) counts from 8 characters. On a row alone,
+  five small letters rule a word out only when they read as one
+  (`word_inside`: "kljnj" in `16kljnjFBQDxAA` does not). Pieces OCR
+  split apart with spaces are joined first. Hexadecimal in one case never
+  counts: git SHAs, digests, UUIDs and container ids fill terminals (`git
+  log`, `docker ps`) and are kept, as are fingerprints after "SHA256:"; a
+  hex secret is caught by its label. The thresholds were set on the runs of 1,500 standard-
   library modules and real terminal output (see the functions);
 - values behind a label: `*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASS`,
-  `PASSWORD`, `pwd`, `PIN`, `IBAN`, camelCase `apiKey`/`jwtSecret`, after
+  `PASSWORD`, `pwd`, `PIN`, `IBAN`, camelCase `apiKey`/`jwtSecret` (also as
+  OCR lowercases it, `jwtsecret`, when the value is key-like), after
   `=`, `:`, `:=`, `=>`, quoted (curly quotes too), YAML, JSON, `export`,
   `--password VALUE`, a table's `access_token  VALUE`; a label or a flag
   ending a row takes its value from the row below (not the next key of a
   YAML map, `valueFrom:`); `export WORD` alone keeps no key piece; code
   (`token=None`, `password = getpass()`, `await getToken(s)`, `self.token`,
   `key=len`, a Rust `secret: &[u8],`) is left alone;
-- passwords in URLs and DSNs (`scheme://user:PASSWORD@host`, and what is
-  left when OCR dropped the start: `-Breeze-8347@127.0.0.1:3306`), a token
+- passwords in URLs and DSNs (`scheme://user:PASSWORD@host`, the password
+  in up to four pieces, and what is left when OCR dropped the start:
+  `-Breeze-8347@127.0.0.1:3306`, `bzecloJ7xYnulr@cluster0.….net/shop?…`), a token
   as a URL's user (`https: j 23Kwixvbu9x@gi thub.com/…`; a plain user name
   stays), and credentials in a URL's query (`?code=`, `&sig=`, `access_token=`);
 - `Authorization:` header values and `Bearer …` tokens, the value also on
@@ -45,7 +56,15 @@ written for the text as read (`secret_spans.py`, `secret_patterns.py`):
   a number a few characters short, a group OCR lost, goes too);
 - PEM private keys, armour and body, even with the dashes and BEGIN lost;
 - grouped recovery and licence keys (`J0N4M-OKZYD-XWA5O-…`, also with a
-  group OCR cut with a space when it then has the others' length);
+  group OCR cut with a space when it then has the others' length, a glyph
+  it misread inside a group, or the first groups lost; three groups of one
+  length with random letters need only one group that kept a digit:
+  `-OQ5TN- IMBBZ-UAESE`; alone on a row, groups of one length whose letters
+  read as random, also with spaces OCR put at a dash: `XFHBL -ESSK8`);
+- what a secret-printing command typed at a prompt printed (`openssl rand`,
+  `secrets.token_urlsafe`, `pwgen`, `gcloud auth print-access-token`,
+  `pass show NAME` ...): the row below, however OCR read it, and the rows a
+  long value wraps onto;
 - e-mail addresses when asked.
 
 Lines are read as a screen, not one by one. Given the lines' boxes, the
@@ -53,9 +72,14 @@ pieces of one row (OCR cuts rows at wide gaps, and may sort the second piece
 first) are joined before the rules run. A secret found running to the end
 of a row (but for a few pieces of up to three characters) continues on the
 row below when that row starts at the margin and the row above reaches its
-column's right edge (a wrapped line): the lower row's leading run of
+column's right edge (a wrapped line), or when the lower row is a piece of
+a row that OCR read only in part (three words at most, well right of the
+margin: the upper row's end may be lost too): the lower row's leading run of
 non-words goes too (with a short piece OCR cut off before one), and two
-halves too short to judge alone are judged together. Without boxes, consecutive lines are the rows.
+halves too short to judge alone are judged together. A key's last pieces
+that OCR set apart at the row's end after the part found (`…KLf.  NWIKZTAA`,
+`…Xkkf f7 j ROKEO`) go with it when they are not words. Without boxes,
+consecutive lines are the rows.
 A symbol outside ASCII between a token's characters (OCR's `¢` for `c`,
 `¥` for `Y`) is read as a letter, so the token is judged whole.
 The result is redacted again until nothing changes, so redacting twice
@@ -115,6 +139,45 @@ _PEM_END = re.compile(
     r"|(?i:[-—–]{2,}\s*END\b[^-—–]{0,40}?PRIVATE\s+KEY)"
 )
 _ANY_PRIVATE = re.compile(_PRIVATE)
+
+# -- commands that print a secret -------------------------------------------------
+
+# A command whose output is a secret, ending its row (not redirected to a
+# file): random keys and passwords, and the token or password commands of
+# the common CLIs and password stores, as OCR reads them ("openss] rand").
+_SECRET_COMMAND = re.compile(
+    r"(?i)(?:\bopenss[l1I|\]][ ]?rand\b|token_(?:urlsafe|hex|bytes)\b|\bpwgen\b|gen-random"
+    r"|/dev/u?random\b|print-(?:access|identity)-token\b|get-access-token\b"
+    r"|\bgh[ ]+auth[ ]+token\b|\bpass[ ]+show[ ]+\S|secret-tool[ ]+lookup\b"
+    r"|find-generic-password\b|\bop[ ]+read\b)[^>\n]*$"
+)
+# A shell prompt: the next command, no longer the output.
+_PROMPT = re.compile(r"[$#%>][ \t]*$|^[ \t]*\S*@\S*[ ]?:|^[ \t]*[$#>%][ \t]")
+# One of these is in every `_SECRET_COMMAND` match.
+_COMMAND_HINTS = ("rand", "token", "pwgen", "pass", "secret", " read")
+_PROMPT_BEFORE = re.compile(r"[$#>%][ \t]")
+
+
+def _typed_secret_command(row: str) -> bool:
+    """A secret-printing command typed at a prompt (or starting the row), not named in prose."""
+    lowered = row.lower()
+    if not any(hint in lowered for hint in _COMMAND_HINTS):
+        return False  # most rows: the search below is slow
+    command = _SECRET_COMMAND.search(row)
+    if command is None:
+        return False
+    before = row[: command.start()]
+    return not before.strip() or _PROMPT_BEFORE.search(before) is not None
+
+
+# Code, not a printed value: a call, a block, an assignment.
+_OUTPUT_CODE = re.compile(r"[(){};]|\s=\s|:$")
+# An output row that a long key wrapped off: one long word.
+_WRAPS = re.compile(r"\S{20,}")
+_OUTPUT_MIN = 4
+# The output rows taken: the secret and the rows a long one wraps onto.
+_OUTPUT_ROWS = 3
+_OUTPUT_WORDS = 3
 
 
 def _pem_begin(line: str) -> re.Match[str] | None:
@@ -200,6 +263,24 @@ def _next_row(
     return True, right >= max(column) - 1.5 * uh
 
 
+def _fragment_below(
+    rows: list[list[int]], texts: list[str], r: int, boxes: Sequence[Box] | None
+) -> bool:
+    """Whether row `r + 1` is a piece of a row that OCR read only in part: at most
+    three words, starting well right of row `r`'s margin.
+
+    A wrapped row whose start OCR could not read is such a piece; a new line
+    of text starts at the margin (or is indented by a few characters).
+    Whether row `r` reached the edge says nothing here: OCR may have lost
+    its end too ("…Bearer eyJhbGci…IJ9." | "IZOTAyMno.").
+    """
+    if boxes is None:
+        return False
+    ux, _uy, _uw, uh = boxes[rows[r][0]]
+    lx = boxes[rows[r + 1][0]][0]
+    return lx > ux + 4 * uh and len(texts[r + 1].split()) <= 3
+
+
 _LABEL_KEYWORDS = ("pass", "secret", "toke", "t0ke", "key")
 
 
@@ -236,8 +317,9 @@ _CAPITALS_RANDOM = 0.6
 def _continued(words: list[re.Match[str]]) -> int | None:
     """The end of the words that start a row and can be the rest of a wrapped secret.
 
-    A piece of one to three characters counts when a word that continues
-    follows it ("Hs oAjncJwYcONmIY": OCR cut the tail's first letters off).
+    A piece of one to three letters and digits (with dashes or underscores
+    around them) counts when a word that continues follows it ("Hs
+    oAjncJwYcONmIY", "-Ze- C4qpHF7": OCR cut the tail's first letters off).
     """
     end = None
     for index, word in enumerate(words):
@@ -246,9 +328,12 @@ def _continued(words: list[re.Match[str]]) -> int | None:
             end = word.end()
             continue
         following = words[index + 1].group() if index + 1 < len(words) else ""
-        if not (len(text) <= 3 and text.isalnum() and following and _continues(following)):
+        if not (_SHORT_PIECE.fullmatch(text) and following and _continues(following)):
             break
     return end
+
+
+_SHORT_PIECE = re.compile(r"[-_]{0,2}[A-Za-z0-9]{1,3}[-_]{0,2}")
 
 
 def _whole_markers(text: str, spans: list[Span]) -> list[Span]:
@@ -331,7 +416,11 @@ class Redactor:
             if self._may_cross(texts, found, spans, r):
                 below, wrapped = _next_row(rows, texts, r, boxes)
                 if below:
-                    self._across(texts, found, spans, r, wrapped=wrapped)
+                    fragment = _fragment_below(rows, texts, r, boxes)
+                    self._across(texts, found, spans, r, wrapped=wrapped, fragment=fragment)
+        for r in range(len(rows) - 1):
+            if not whole[r] and _typed_secret_command(texts[r]):
+                self._command_output(rows, texts, whole, spans, r, boxes)
         spans = [
             _whole_markers(text, row_spans) for text, row_spans in zip(texts, spans, strict=True)
         ]
@@ -353,6 +442,35 @@ class Redactor:
                     out[index] = _apply(line, mine) if mine else line
                 offset += len(line) + len(_JOIN)
         return out, total
+
+    @staticmethod
+    def _command_output(
+        rows: list[list[int]],
+        texts: list[str],
+        whole: list[bool],
+        spans: list[list[Span]],
+        r: int,
+        boxes: Sequence[Box] | None,
+    ) -> None:
+        """The rows a secret-printing command on row `r` printed, however OCR read them.
+
+        Its output is the secret: a row right below, of at most three words
+        (OCR may cut a key into a few, or read it as words: "nhTS jogof"),
+        and the one or two more a long key wraps onto, up to the next prompt.
+        """
+        for k in range(r + 1, min(len(rows), r + 1 + _OUTPUT_ROWS)):
+            text = texts[k]
+            below, wrapped = _next_row(rows, texts, k - 1, boxes)
+            if whole[k] or not below or _PROMPT.search(text):
+                return
+            if sum(c.isalnum() for c in text) < _OUTPUT_MIN:
+                return  # a closing quote, a blank
+            if len(text.split()) > _OUTPUT_WORDS or _OUTPUT_CODE.search(text):
+                return  # the next command's output, or code around an example
+            if k > r + 1 and not (wrapped and _WRAPS.fullmatch(texts[k - 1].strip())):
+                return  # a second row only when the first ran to the edge
+            start = len(text) - len(text.lstrip())
+            spans[k] = merge([*spans[k], (start, len(text.rstrip()))])
 
     @staticmethod
     def _private_keys(texts: list[str]) -> tuple[list[bool], int]:
@@ -392,11 +510,17 @@ class Redactor:
         r: int,
         *,
         wrapped: bool,
+        fragment: bool = False,
     ) -> None:
-        """A secret of row `r` running on into row `r + 1`, or one of row `r + 1` begun on `r`."""
+        """A secret of row `r` running on into row `r + 1`, or one of row `r + 1` begun on `r`.
+
+        `fragment`: row `r + 1` is a piece of a row OCR read only in part
+        (`_fragment_below`); below a secret that ran off row `r`, it is read
+        as that secret's wrapped rest, as a row below the edge would be.
+        """
         upper, lower = texts[r], texts[r + 1]
         label_above = found[r].dangling or _label_only(upper)
-        if not (label_above or wrapped):
+        if not (label_above or wrapped or fragment):
             return
         words = list(_WORDS.finditer(lower))
         if not words:
@@ -413,14 +537,15 @@ class Redactor:
         # must not make the row below a tail too.
         own = found[r].spans
         ran_off = bool(own) and _OCR_DEBRIS.fullmatch(upper[own[-1][1] :]) is not None
+        runs_on = ran_off and (wrapped or fragment)
         if spans[r + 1] and spans[r + 1][0][0] <= first.start():
             if wrapped and untouched and len(last) >= 4 and token_like(last):
                 # The row below starts with a secret: this row's tail is its start.
                 spans[r] = merge([*spans[r], (tail, tail + len(last))])
-            if not (ran_off and wrapped):
+            if not runs_on:
                 return
         end = None
-        if ran_off and wrapped:
+        if runs_on:
             # A wrapped key, password or header: its non-word start goes.
             end = _continued(words)
         elif (

@@ -49,7 +49,7 @@ TOKENS = re.compile(
     rf"|(?P<stripe>(?<![A-Za-z0-9])(?:[sr]k|whsec){_D}(?:(?:live|test|[l1I]ive){_D})?"
     r"[A-Za-z0-9]{8,})"
     # The body may be one letter before OCR's next word break ("sk- svcacct -y fx5s…").
-    rf"|(?P<openai>(?<![A-Za-z0-9])sk{_D}(?:(?:proj|svcacct|admin|ant{_D}(?:api|admin)\d\d)"
+    rf"|(?P<openai>(?<![A-Za-z0-9])sk{_D}(?:(?:proj|svc[ ]?acct|admin|ant{_D}(?:api|admin)\d\d)"
     rf"{_D}[A-Za-z0-9_-]+|[A-Za-z0-9_-]{{6,}}))"
     rf"|(?P<slack>(?<![A-Za-z0-9])x{_O}x[abprse]{_D}[A-Za-z0-9-]{{8,}})"
     rf"|(?P<google>(?<![A-Za-z0-9])A{_I}[zZ2]a[A-Za-z0-9_-]{{20,}})"
@@ -64,7 +64,11 @@ TOKENS = re.compile(
     r"|(?P<der>(?<![A-Za-z0-9+/])(?:M[I1l]{2}[A-Za-z0-9+/]{12,}|b3BlbnNzaC1rZXktdjE[A-Za-z0-9+/]*)"
     r"={0,2})"
     # A Slack token that lost its "xoxp-": its numeric groups and hex tail.
-    r"|(?P<slack_tail>(?<![\w-])-?[ ]?\d{9,13}[ ]?-[ ]?\d{9,13}[ ]?-[ ]?(?:\d{9,13}[ ]?-[ ]?)?"
+    # Its first group may be cut short ("11402-181320934535-8965344749922-18af…"),
+    # or a piece of the prefix kept ("xp-41063275646-…").
+    r"|(?P<slack_tail>(?:(?<![\w-])-?|(?<=[A-Za-z])-|(?<=[A-Za-z]-))[ ]?(?:\d{1,8}[ ]?-[ ]?)?"
+    r"\d{9,13}[ ]?-[ ]?\d{9,13}[ ]?-[ ]?"
+    r"(?:\d{9,13}[ ]?-[ ]?)?"
     r"(?:[ ]?[0-9A-Za-z]{6,}|$))"
     # A Slack user token that lost all but its last numeric group and hex tail.
     r"|(?P<slack_hex>(?<![\w-])-[ ]?\d{12,13}[ ]?-[ ]?[0-9a-f]{4,}(?:[ ][0-9a-f]{4,}){0,3})"
@@ -77,7 +81,7 @@ TOKENS = re.compile(
 TOKEN_STARTS = re.compile(
     rf"h(?:ttps?|ooks)|A[KS]{_I}A|A(?:GPA|{_I}DA|R{_O}A|NPA|NVA|PKA)|gh[pousr]|github"
     rf"|gl(?:pat|dt|ptt|rt)|[sr]k|whsec|x{_O}x|A{_I}[zZ2]a|npm_|hf_|SG\.|pypi-|ey[JjI]"
-    rf"|M[Il1]{{2}}|b3Bl|-[ ]?\d{{9}}|\d{{9}}"
+    rf"|M[Il1]{{2}}|b3Bl|-[ ]?\d{{9}}|\d{{9}}|\d{{1,8}}(?=[ ]?-[ ]?\d{{9}})"
 )
 
 
@@ -85,15 +89,17 @@ def has_mixed_case(token: str) -> bool:
     return any(c.isupper() for c in token) and any(c.islower() for c in token)
 
 
-# A known prefix with its body wrapped onto the next line (or lost by OCR).
+# A known prefix with its body wrapped onto the next line (or lost by OCR),
+# perhaps with the first one to three characters of the body, fewer than
+# `TOKENS` needs ("github_pat_11"): not small letters alone ("hf_hub").
 PREFIX_AT_END = re.compile(
     rf"(?<![A-Za-z0-9])(?:sk{_D}(?:proj|svcacct|admin|ant{_D}(?:api|admin)\d\d)|github{_D}pat"
     rf"|gh[pousr]_|x{_O}x[abprse]|[sr]k{_D}(?:live|test)|A{_I}za|eyJ|glpat|npm_|hf_|whsec)"
-    r"[-—–_ ]*$"
+    r"(?:[-—–_ ]*(?![a-z]{1,3}[ ]*$)[A-Za-z0-9]{1,3})?[-—–_ ]*$"
 )
 
 
-_OPENAI_PREFIX = re.compile(rf"sk{_D}(?:proj|svcacct|ant{_D}(?:api|admin)\d\d){_D}")
+_OPENAI_PREFIX = re.compile(rf"sk{_D}(?:proj|svc[ ]?acct|ant{_D}(?:api|admin)\d\d){_D}")
 
 
 def token_ok(kind: str, token: str) -> bool:
@@ -142,28 +148,75 @@ def token_like(fragment: str) -> bool:
 _PIECES_MAX = 10
 
 
+def _next_piece(line: str, end: int) -> re.Match[str] | None:
+    """The run of token characters one or two spaces after `end`, if there is one."""
+    gap = end
+    while gap < len(line) and gap - end < 2 and line[gap] == " ":
+        gap += 1
+    if gap == end or gap >= len(line):
+        return None
+    return TOKEN_RUN.match(line, gap)
+
+
+def _carries_on(piece: str) -> bool:
+    return token_like(piece) or (piece[0] in "-_" and len(piece) > 2)
+
+
 def extend_token(line: str, end: int) -> int:
     """The end of a token that OCR may have split at `end` into more word boxes.
 
     Each following piece, one or two spaces on, belongs to the token while it
     could be part of one (`token_like`) or starts with a dash or underscore
-    (`sk-proj -Zq8v`).
+    (`sk-proj -Zq8v`); one or two pieces of one to three characters that OCR
+    cut off between two parts go too when a piece that carries on follows
+    them ("…-4959113219638 - bf f2d35217c696…").
     """
     for _ in range(_PIECES_MAX):
-        gap = end
-        while gap < len(line) and gap - end < 2 and line[gap] == " ":
-            gap += 1
-        if gap == end or gap >= len(line):
-            return end
-        run = TOKEN_RUN.match(line, gap)
+        run = _next_piece(line, end)
         if run is None:
             return end
-        piece = run.group()
-        if not (token_like(piece) or (piece[0] in "-_" and len(piece) > 2)):
-            return end
+        if not _carries_on(run.group()):
+            shorts = [run]
+            while len(shorts) <= 2 and len(shorts[-1].group()) <= 3:
+                after = _next_piece(line, shorts[-1].end())
+                if after is None or _carries_on(after.group()):
+                    break
+                shorts.append(after)
+            after = _next_piece(line, shorts[-1].end())
+            if len(shorts[-1].group()) > 3 or after is None or not _carries_on(after.group()):
+                return end
+            run = shorts[-1]
         end = run.end()
     return end
 
+
+_TOKEN_RUN_BEFORE = re.compile(r"[A-Za-z0-9+/_~.-]+=*$")
+
+
+def extend_token_back(line: str, start: int) -> int:
+    """The start of a token that OCR may have split before `start`: `extend_token` leftwards.
+
+    Each earlier piece, one or two spaces before, belongs to the token while
+    it could be part of one (`token_like`).
+    """
+    for _ in range(_PIECES_MAX):
+        gap = start
+        while gap > 0 and start - gap < 2 and line[gap - 1] == " ":
+            gap -= 1
+        if gap == start or gap == 0:
+            return start
+        run = _TOKEN_RUN_BEFORE.search(line, 0, gap)
+        if run is None or not token_like(run.group()):
+            return start
+        start = run.start()
+    return start
+
+
+# Every OpenAI key (legacy, project, service account) carries "T3BlbkFJ", base64
+# of "OpenAI", in its middle: it marks the key when OCR lost the "sk-" and
+# most of the rest ("client = BIbkF] GHt45rs95"). As OCR reads it: "l" as
+# "I", "1" or "|", the "J" as a bracket, its "T3" lost.
+OPENAI_MARK = re.compile(r"(?:T?3)?B[lI1|]bkF[J\]|)1l]?")
 
 # -- randomness ------------------------------------------------------------------------
 
@@ -265,6 +318,28 @@ def looks_random(token: str, min_length: int = RANDOM_MIN_LENGTH) -> bool:
 
 
 _WORD_INSIDE = re.compile(r"[a-z]{5}")
+_SMALL_RUN = re.compile(r"[a-z]{5,}")
+
+
+def word_inside(core: str) -> bool:
+    """Whether `core` holds a run of five or more small letters that reads as a word.
+
+    Judged by its letter pairs (`_COMMON_PAIRS`): a word's are mostly common,
+    a random run's mostly not ("kljnj" in "16kljnjFBQDxAA" has none). A run
+    with three quarters or more of its pairs uncommon is not a word. Of the
+    78,815 distinct runs of five or more small letters in the standard library
+    and the terminal output below, 2.7% are taken for random ones ("hfftn",
+    "wonky"); of random runs of 5-8 letters, 56% are. For rows judged alone,
+    where a key's tail is more often cut off than a word is.
+    """
+    for run in _SMALL_RUN.findall(core):
+        pairs = len(run) - 1
+        uncommon = sum(run[i : i + 2] not in _COMMON_PAIRS for i in range(pairs))
+        if 4 * uncommon < 3 * pairs:
+            return True
+    return False
+
+
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+]+")
 _NOT_BASE64URL = re.compile(r"[^A-Za-z0-9+_]+")
 
@@ -284,14 +359,19 @@ def looks_random_alone(word: str) -> bool:
     """A 10+ character piece of a key alone on its row (the tail of a wrapped key).
 
     Alone, a word can be judged more loosely than inside a sentence: letters
-    and a digit, no run of five small letters, not hexadecimal, mostly letters
+    and a digit, no word of five small letters, not hexadecimal, mostly letters
     and digits, one piece of 10+, randomness of at least 0.9 ("-2UW9AQNKCMNE"
-    passes, "CVE-2024-3094" and "ubuntu2204" do not). Of the 84,781 words of
-    10+ characters in the files above, one passes that `looks_random` does
-    not ("libXxf86vm.so.1"); 79% of random 10-15 character base62 strings do.
+    passes, "CVE-2024-3094" and "ubuntu2204" do not). A run of five small
+    letters rules a word out only when it reads as a word (`word_inside`).
+    Of the 84,781 words of 10+ characters in the files above, one passes
+    that `looks_random` does not ("libXxf86vm.so.1"); 79% of random 10-15
+    character base62 strings do. Judging five small letters by `word_inside`
+    let 9 more of the 1.5 million distinct 10+ character words of the whole
+    standard library (tests too) and that output pass, all but one of them
+    base64 or byte strings of test data ("-mavx5124vnniw", a compiler flag).
     """
     core = _NOT_ALNUM.sub("", word)
-    if len(core) < 10 or not core.isascii() or hex_like(core) or _WORD_INSIDE.search(core):
+    if len(core) < 10 or not core.isascii() or hex_like(core) or word_inside(core):
         return False
     if len(word) - len(core) > 0.15 * len(word) or sum(c.isalpha() for c in core) < len(core) / 2:
         return False  # code: regexes, escapes, format strings

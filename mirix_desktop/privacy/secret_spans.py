@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from mirix_desktop.privacy.secret_patterns import (
     IBAN_START,
+    OPENAI_MARK,
     PREFIX_AT_END,
     RANDOM_MIN_LENGTH,
     TOKEN_RUN,
@@ -21,6 +22,7 @@ from mirix_desktop.privacy.secret_patterns import (
     TOKENS,
     card_spans,
     extend_token,
+    extend_token_back,
     has_mixed_case,
     hex_like,
     iban_at,
@@ -30,6 +32,7 @@ from mirix_desktop.privacy.secret_patterns import (
     randomness,
     token_like,
     token_ok,
+    word_inside,
 )
 
 Span = tuple[int, int]
@@ -42,19 +45,48 @@ Span = tuple[int, int]
 # "max_tokens" name no secret. A bare "key" names one only at the end of a
 # longer identifier ("STRIPE_KEY"), and then the value must look like one
 # ("sort_key=len" is code).
-_LABELLED = re.compile(
+# The same name with its capitals lost, as OCR often reads "jwtSecret"
+# ("jwtsecret"): only on lines that have one (`_joined_label`), as trying it
+# inside every word makes the search five times slower.
+_JOINED = r"|(?<=[a-z0-9])(?P<joined>passw[o0]rd|passwd|passphrase|secret|t[o0]ken|apikey)"
+_LABELLED_PATTERN = (
     r"(?:(?<![A-Za-z0-9])(?P<keyword>passw[o0]rd|passwd|passcode|passphrase|pwd|pin|secret"
     r"|t[o0]ken|api[ _.-]?key|apikey|iban|private[ _.-]?key|secret[ _.-]?key"
     r"|access[ _.-]?key(?:[ _.-]?id)?)"
     r"|(?<=[a-z0-9])(?-i:(?P<camel>Password|Passwd|Passphrase|Secret|Token|ApiKey|Key|Pwd))"
+    "{joined}"
     r"|(?<=[A-Za-z0-9][_.-])(?P<weak>key|pass|auth|credentials?)"
     r"|(?<![A-Za-z0-9])(?P<weak_word>auth|credentials?))"
     r"(?:[_.-](?:access[_.-])?key|[_.-]value|[_.-]code)?"
     r"(?:[ \t]+(?:access|key|code|number|value|again|confirmation)(?![A-Za-z0-9]))*"
     r"(?:[ \t]*\[[^\]]{0,24}\])?"  # aws configure's "Secret Access Key [None]:"
-    r"[ \t]*[\"'“”‘’`]?[ \t]*(?::=|=>|:(?!:)|=(?!=))[ \t]*",
-    re.IGNORECASE,
+    r"[ \t]*[\"'“”‘’`]?[ \t]*(?::=|=>|:(?!:)|=(?!=))[ \t]*"
 )
+_LABELLED = re.compile(_LABELLED_PATTERN.replace("{joined}", r"|(?P<joined>(?!))"), re.IGNORECASE)
+_LABELLED_JOINED = re.compile(_LABELLED_PATTERN.replace("{joined}", _JOINED), re.IGNORECASE)
+_JOINED_WORDS = (
+    "password",
+    "passw0rd",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "t0ken",
+    "apikey",
+)
+
+
+def _joined_label(lowered: str) -> bool:
+    """Whether a label keyword on the (lowercased) line follows a letter or digit."""
+    for word in _JOINED_WORDS:
+        index = lowered.find(word, 1)
+        while index > 0:
+            if lowered[index - 1].isalnum():
+                return True
+            index = lowered.find(word, index + 1)
+    return False
+
+
 # Every `_LABELLED` keyword contains one of these (lowercased): lines without skip it.
 _LABEL_WORDS = (
     "pass",
@@ -148,13 +180,25 @@ def _labelled_spans(line: str) -> tuple[list[Span], bool]:
     spans: list[Span] = []
     dangling = False
     position = 0
-    while match := _LABELLED.search(line, position):
-        keyword = match["keyword"] or match["camel"] or match["weak"] or match["weak_word"]
-        weak = (match["keyword"] is None and match["camel"] is None) or keyword.lower() == "key"
+    labelled = _LABELLED_JOINED if _joined_label(line.lower()) else _LABELLED
+    while match := labelled.search(line, position):
+        keyword = (
+            match["keyword"]
+            or match["camel"]
+            or match["joined"]
+            or match["weak"]
+            or match["weak_word"]
+        )
+        weak = (match["weak"] or match["weak_word"]) is not None or keyword.lower() == "key"
         start, end = _value_span(line, match.end())
         value = line[start:end]
         if not value.strip(QUOTES + " "):
             dangling = not line[end:].strip(QUOTES + " ,;{")
+        elif match["joined"] is not None:
+            # "jwtsecret" is a name, but "jsonwebtoken" and "ERRORTOKEN" are
+            # too: only a key-like value counts (OCR may have split it).
+            if is_secret_value(value.replace(" ", ""), keyword, weak=True):
+                spans.append((start, end))
         elif is_secret_value(value, keyword, weak=weak):
             spans.append((start, end))
         position = max(end, match.end())
@@ -200,7 +244,7 @@ NAME_AT_END = re.compile(
 # ("mysq]: //root: pw@", a space inside the password).
 _URL_CREDENTIALS = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z][^\s:/]{1,30}[ ]{0,2}:[ ]{0,2}/[ ]?/[ ]?"
-    r"[^\s:/@]{0,64}[ ]?:[ ]?(?P<password>[^\s/@][^\s/]{0,127}?(?:[ ][^\s/@:]{1,64}?)?)"
+    r"[^\s:/@]{0,64}[ ]?:[ ]?(?P<password>[^\s/@][^\s/]{0,127}?(?:[ ]{1,2}[^\s/@:]{1,64}?){0,3})"
     r"[ ]?[@©®](?=[\w\[])"
 )
 _AUTHORIZATION = re.compile(
@@ -228,9 +272,16 @@ _PLACEHOLDER = re.compile(r"\$\{?\w+\}?|<[\w .-]+>|\{\{[\w. ]*\}\}|\.{3}|\*+|x+|
 # that says "secret" they go even when a hash-like look spares them elsewhere.
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 # Recovery and licence keys: groups of capitals and digits joined by dashes.
+# A group may hold a glyph OCR could not place ("CU5)1" for "CU5J1"), and the
+# row may start with a dash or a group's last letter or two where OCR lost
+# what was before ("-6NCOM-OLO81-E3898", "F-IVN8C-74GZD-H9O61-AWDFE").
+_GROUP = r"[A-Z0-9lo|][A-Z0-9lo|)(\][}{!]{2,7}"
 _GROUPED = re.compile(
-    r"(?<![\w-])(?:[A-Z0-9lo|]{3,8}[ ]?[-—–][ ]?)+[A-Z0-9lo|]{4,8}(?:[ ]?[-—–])?(?![\w])"
+    rf"(?:(?<!\S)[-—–][ ]?|(?<![\w-])(?:[A-Z0-9]{{1,2}}[ ]?[-—–][ ]?)?)"
+    rf"(?:{_GROUP}[ ]?[-—–][ ]?)+[A-Z0-9lo|][A-Z0-9lo|)(\][}}{{!]{{3,7}}"
+    r"(?:[ ]?[-—–])?(?![\w])"
 )
+_GROUP_GLYPHS = re.compile(r"[^A-Za-z0-9|]+")
 # The same with a group cut in two by a space.
 _GROUPED_SPACED = re.compile(
     r"(?<![\w-])(?:[A-Z0-9lo|]{1,8}(?:[ ][A-Z0-9lo|]{1,7})?[ ]?[-—–][ ]?){2,}"
@@ -266,6 +317,38 @@ def _token_spans(line: str) -> Iterator[Span]:
     prefix = PREFIX_AT_END.search(line)
     if prefix is not None:
         yield prefix.start(), len(line.rstrip())
+
+
+def _openai_mark_spans(line: str) -> Iterator[Span]:
+    """An OpenAI key found by the mark inside it (`OPENAI_MARK`), whatever OCR kept
+    of it: the word around the mark and the pieces of the key before and after."""
+    for mark in OPENAI_MARK.finditer(line):
+        start = mark.start()
+        while start > 0 and TOKEN_RUN.fullmatch(line[start - 1]) is not None:
+            start -= 1
+        end = mark.end()
+        run = TOKEN_RUN.match(line, end)
+        if run is not None:
+            end = run.end()
+        yield extend_token_back(line, start), extend_token(line, end)
+
+
+# Django's generated SECRET_KEY: "django-insecure-" and 50 characters with
+# symbols, however much of the prefix OCR kept ("ngo-insecure-^d(=u+fj…");
+# the pieces OCR split it into go while they hold a digit or a symbol.
+_DJANGO_KEY = re.compile(
+    r"insecure-(?P<body>[^\s\"'`]{6,}(?:[ ](?=\S*[\d!@#$%^&*(=+)_-])[^\s\"'`]+){0,4})"
+)
+
+
+def _django_spans(line: str) -> Iterator[Span]:
+    for match in _DJANGO_KEY.finditer(line):
+        if sum(not c.isalpha() and c not in " -" for c in match["body"]) < 3:
+            continue  # "insecure-looking": prose
+        start = match.start()
+        while start > 0 and not line[start - 1].isspace() and line[start - 1] not in QUOTES + "=":
+            start -= 1
+        yield start, match.end()
 
 
 def _random_spans(line: str) -> Iterator[Span]:
@@ -405,8 +488,11 @@ def _lone_word_spans(line: str) -> Iterator[Span]:
         or (len(words) == 1 and not _URL_SYNTAX.search(joined.rstrip("=")) and looks_random(joined))
         or (short and not prose and not code and looks_random_short(core))
         or (len(words) == 1 and not code and _lone_piece(joined, core))
+        or (1 < len(words) <= 3 and _lone_groups(joined, core))
         or (not prose and not code and _pieces_of_one_key(words))
         or (len(words) <= 3 and _base64_tail(joined))
+        or (len(words) == 1 and not code and _long_lone_word(joined, core))
+        or (len(words) == 1 and _string_tail(line))
     ):
         if not (len(words) > 1 and mostly and not code):
             return
@@ -428,6 +514,58 @@ _GROUPS_RANDOM = 0.7
 
 _PIECES_ON_ROW = 6
 _KEY_CHARS = re.compile(r"[A-Za-z0-9+/_-]+=*")
+
+
+_LONG_LONE = 14
+_LONG_LONE_RANDOM = 0.6
+
+
+def _long_lone_word(word: str, core: str) -> bool:
+    """A word of 14+ letters and digits alone on its row: a piece of a key whose
+    row OCR read only in part.
+
+    Base64 of JSON (a JWT's payload) is full of capitals, which make its
+    letter pairs look common ("GleHAIOjE4OTMONTY" scores 0.63), so alone
+    on a row such a word needs less: both cases and a digit, at most one
+    separator, no word of five small letters (`word_inside`), not hexadecimal,
+    and randomness
+    of at least 0.6. Of the 235,576 distinct words of 14+ characters in the
+    standard library, its site-packages and terminal output, 65 more pass
+    than `looks_random` and `looks_random_alone` pass ("ChaCha20Poly1305");
+    code names like these rarely stand alone on a row.
+    """
+    return (
+        len(core) >= _LONG_LONE
+        and len(word) - len(core) <= 1
+        and core.isascii()
+        and any(c.isdigit() for c in core)
+        and has_mixed_case(core)
+        and not word_inside(core)
+        and not hex_like(core)
+        and randomness(core) >= _LONG_LONE_RANDOM
+    )
+
+
+# A row that is only the end of a quoted string: its opening quote, the label
+# and the key's start lost ('LnuUUWVgC",' from '"api_key": "AIza…LnuUUWVgC",').
+_STRING_TAIL = re.compile(r"[ \t]*(?P<word>[A-Za-z0-9+/_-]{8,15})[\"'”’`][ \t]*[,;]?[ \t]*")
+
+
+def _string_tail(line: str) -> bool:
+    """A key's tail that ends a string whose start OCR lost: judged as
+    `looks_random_short` judges a piece, from eight characters and without a digit."""
+    match = _STRING_TAIL.fullmatch(line)
+    if match is None:
+        return False
+    core = _NOT_ALNUM.sub("", match["word"])
+    return (
+        len(core) >= 8
+        and sum(c.isupper() for c in core) >= 2
+        and sum(c.islower() for c in core) >= 2
+        and _WORD_IN_PIECE.search(core) is None
+        and not hex_like(core)
+        and randomness(core) >= _SHORT_RANDOM
+    )
 
 
 def _pieces_of_one_key(words: list[str]) -> bool:
@@ -520,6 +658,13 @@ def _lone_piece(word: str, core: str) -> bool:
     """
     if len(word) - len(core) <= 2 and _short_key(word, core):
         return True
+    return _lone_groups(word, core)
+
+
+def _lone_groups(word: str, core: str) -> bool:
+    """Two or more groups of capitals and digits of one length, alone on a row,
+    whose letters read as random ("BIPQP-CVRSP"; "XFHBL -ESSK8" too, the spaces
+    OCR put around a dash taken out by the caller: `word` has none)."""
     if _LONE_GROUPS.fullmatch(word) is None:
         return False
     groups = re.split(r"[-—–]", word)
@@ -529,7 +674,7 @@ def _lone_piece(word: str, core: str) -> bool:
 def _short_key(word: str, core: str) -> bool:
     """`looks_random_short` for a word with a separator or two ("Uf]-clfdZ3ya"):
     no word of five small letters within a piece, the rest on the joined core."""
-    if any(_WORD_IN_PIECE.search(piece) for piece in _NOT_ALNUM.split(word)):
+    if any(word_inside(piece) for piece in _NOT_ALNUM.split(word)):
         return False
     capitals = sum(c.isupper() for c in core)
     small = sum(c.islower() for c in core)
@@ -615,7 +760,14 @@ def _dsn_spans(line: str) -> Iterator[Span]:
     if "@" in line:
         for match in _DSN_REMNANT.finditer(line):
             value = match["password"]
-            if any(c.isdigit() for c in value) and any(c.isupper() for c in value):
+            # The host's port, IP or path and query are what no e-mail address
+            # has. A user name ("admin@", "ec2-user@") stays: a password has a
+            # digit and a capital, or 10+ characters with two digits and no word.
+            if (any(c.isdigit() for c in value) and any(c.isupper() for c in value)) or (
+                len(value) >= 10
+                and sum(c.isdigit() for c in value) >= 2
+                and _WORD_IN_PIECE.search(value) is None
+            ):
                 yield match.span("password")
         for match in _URL_USERINFO.finditer(line):
             value = match["userinfo"]
@@ -630,18 +782,22 @@ _URL_USER_PASSWORD = re.compile(
     r"(?P<password>[^\s/@:]{4,})(?=\s|$)"
 )
 # A URL's user part that is a token (`https://TOKEN@github.com/…`), read
-# through OCR's losses: slashes dropped, the token in two pieces
-# ("https: j 23Kwixvbu9x@gi thub.com/acme"). A user name is a word, not a key.
+# through OCR's losses: slashes dropped, the token in up to four pieces
+# ("https: j 23Kwixvbu9x@gi thub.com/acme", "https: L67ACs9f 6mTT7 1KeVBPINx@gi
+# thub.com"). A user name is a word, not a key.
 _URL_USERINFO = re.compile(
     r"(?<![A-Za-z0-9])(?:https?|git|ssh|ftps?|sftp|[a-z]+(?:\+[a-z]+)?(?=[ ]?:[ ]{0,2}/))"
-    r"[ ]?:[ ]{0,2}(?:/[ ]?){0,2}(?P<userinfo>[^\s/@:]{1,64}(?:[ ][^\s/@:]{1,64})?)[ ]?@"
+    r"[ ]?:[ ]{0,2}(?:/[ ]?){0,2}(?P<userinfo>[^\s/@:]{1,64}(?:[ ][^\s/@:]{1,64}){0,3})[ ]?@"
     r"(?=[\w\[])"
 )
 # What OCR left of `scheme://user:PASSWORD@host:port` once it dropped the
-# start: a password-like word right before "@" and a host with a port or an
-# IP address ("-Breeze-8347@127.0.0.1:3306"). E-mail addresses have neither.
+# start: a password-like word right before "@" and a host with a port, an IP
+# address or a path and query ("-Breeze-8347@127.0.0.1:3306",
+# "bzecloJ7xYnulr@cluster0.x7k2p.mongodb.net/shop?retryWrites=true").
+# E-mail addresses have none of them.
 _DSN_REMNANT = re.compile(
-    r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@(?=(?:\d{1,3}\.){3}\d{1,3}|[\w.-]+:\d{2,5}\b)"
+    r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@"
+    r"(?=(?:\d{1,3}\.){3}\d{1,3}|[\w.-]+:\d{2,5}\b|[\w-]+(?:\.[\w-]+)+/[\w.-]*\?)"
 )
 
 
@@ -684,7 +840,8 @@ def _iban_spans(line: str) -> Iterator[Span]:
 
 def _grouped_spans(line: str) -> Iterator[Span]:
     for match in _GROUPED.finditer(line):
-        if _grouped_secret(re.findall(r"[A-Za-z0-9|]+", match.group())):
+        groups = [_GROUP_GLYPHS.sub("", g) for g in _GROUP_DASH.split(match.group())]
+        if _grouped_secret([g for g in groups if g]):
             yield match.span()
     # A group OCR cut with a space ("HK2 XY") counts when it then has the
     # length of all the others: a recovery key's groups are alike.
@@ -702,10 +859,22 @@ def _grouped_spans(line: str) -> Iterator[Span]:
 
 
 def _grouped_secret(groups: list[str]) -> bool:
+    """Groups of a recovery or licence key: letters with digits in two of three or more,
+    or in both of two of 5+; or three or more groups of one length (4-8), one of
+    them letters with digits, whose letters read as random (`_GROUPS_RANDOM`):
+    OCR reads a key's digits as letters ("IM8BZ" as "IMBBZ"), so fewer groups
+    keep a digit ("-OQ5TN- IMBBZ-UAESE"); "HTTP-POST-TEST" reads as words."""
     mixed = sum(token_like(group) for group in groups)
-    # Three groups, two of them letters with digits; or two such groups of 5+.
-    return (len(groups) >= 3 and mixed >= 2) or (
+    if (len(groups) >= 3 and mixed >= 2) or (
         len(groups) == 2 and mixed == 2 and min(map(len, groups)) >= 5
+    ):
+        return True
+    return (
+        len(groups) >= 3
+        and mixed >= 1
+        and len({len(group) for group in groups}) == 1
+        and 4 <= len(groups[0]) <= 8
+        and randomness("".join(groups).lower()) >= _GROUPS_RANDOM
     )
 
 
@@ -728,6 +897,45 @@ def merge(spans: list[Span]) -> list[Span]:
         else:
             merged.append((start, end))
     return merged
+
+
+# The last pieces of a key that OCR set apart at the row's end, after the
+# part of it already found: a dot OCR read for the dashes between, then the
+# gap between word boxes ("…nAJ_KLf.  NWIKZTAA" of "…nAJ_kLf_--NWJKZTAA"),
+# or a letter it cut off first ("…Xkkf f7 j ROKEO" of "…Xkkff7jROkE0j1").
+_END_PIECES = re.compile(r"[.,_-]?(?P<pieces>(?:[ ]{1,3}[A-Za-z0-9+/_-]+=*){1,3})[ \t]*$")
+_END_PIECE_RANDOM = 0.7
+
+
+def _end_piece(line: str, spans: list[Span]) -> Span | None:
+    """The pieces ending the row right after the last secret found on it, if they are its end.
+
+    One to three pieces, six letters and digits or more in all, one of them
+    five or more: pieces of a key, not words. Each piece of three or more is
+    letters with digits or both cases (`token_like`, "Lf_--NWJ"), or capitals
+    alone whose letters read as random, as a base64 key's tail can be
+    ("NWIKZTAA"; "README", "UNKNOWN" and "SUCCESS" read as words: 80% of
+    random runs of 6-10 capitals pass); a piece of one or two is debris.
+    """
+    if not spans:
+        return None
+    match = _END_PIECES.match(line, spans[-1][1])
+    if match is None:
+        return None
+    pieces = match["pieces"].split()
+    cores = [_NOT_ALNUM.sub("", piece) for piece in pieces]
+    if sum(map(len, cores)) < 6 or max(map(len, cores)) < 5:
+        return None
+    for piece, core in zip(pieces, cores, strict=True):
+        if len(core) <= 2:
+            continue
+        if _plain(piece) or not (
+            token_like(piece)
+            or (core.isupper() and core.isalpha() and randomness(core.lower()) >= _END_PIECE_RANDOM)
+        ):
+            return None
+    text = match["pieces"]
+    return match.end("pieces") - len(text.lstrip()), match.end("pieces")
 
 
 @dataclass(frozen=True)
@@ -773,6 +981,10 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
     lowered = line.lower()
     if TOKEN_STARTS.search(line):
         found += _token_spans(line)
+    if "bkF" in line:
+        found += _openai_mark_spans(line)
+    if "insecure-" in line:
+        found += _django_spans(line)
     if _RANDOMISH.search(line):
         found += _random_spans(line)
         found += _lone_word_spans(line)
@@ -803,4 +1015,8 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
     if emails and "@" in line:
         found += (m.span() for m in _EMAIL.finditer(line))
     dangling = dangling or (auth and _AUTHORIZATION_AT_END.search(line) is not None)
-    return LineSecrets(merge(found), dangling)
+    spans = merge(found)
+    end_piece = _end_piece(line, spans)
+    if end_piece is not None:
+        spans = merge([*spans, end_piece])
+    return LineSecrets(spans, dangling)

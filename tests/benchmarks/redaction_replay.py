@@ -6,10 +6,12 @@ runs the same screens through the same `ingest` path once and saves what the
 pipeline's `Redactor` was given (each call's lines and their boxes) to a JSON
 file; `replay` runs today's rules on those inputs and reports, per seed and
 kind, the trials where a run of 8 of the secret's characters survives in
-what the redactor returned (`leaks`, as the suite judges stored texts), and,
+what the redactor returned, each line and each call's lines joined as a
+memory's text joins them (`leaks`, as the suite judges stored texts), and,
 for a capture of the ordinary lines (`--fp`), the OCR lines it changed.
 
-    .venv/bin/python -m tests.benchmarks.redaction_replay capture OUT.json --seed seed-11 [--fp]
+    .venv/bin/python -m tests.benchmarks.redaction_replay capture OUT.json --seed seed-11 \\
+        [--seed default] [--only CASES] [--fp]
     .venv/bin/python -m tests.benchmarks.redaction_replay replay OUT.json... [-v] [--fp-lines]
 
 A replay judges the redactor's output, not the store: a rule that works only
@@ -60,7 +62,7 @@ def _recording() -> tuple[list[Call], Callable[[], None]]:
     return calls, undo
 
 
-def capture(out: Path, seeds: list[str], fp: bool) -> None:
+def capture(out: Path, seeds: list[str], fp: bool, only: set[str] | None = None) -> None:
     model = embedder()
     directory = temp_dir("mirix-redaction-capture-")
     calls, undo = _recording()
@@ -68,6 +70,8 @@ def capture(out: Path, seeds: list[str], fp: bool) -> None:
     try:
         for seed in seeds:
             for case in cases(SEED if seed == "default" else seed):
+                if only and case.name not in only and case.kind not in only:
+                    continue
                 for style in STYLES:
                     calls.clear()
                     ingest_screen(
@@ -83,7 +87,7 @@ def capture(out: Path, seeds: list[str], fp: bool) -> None:
                         {"seed": seed, "case": case.name, "kind": case.kind,
                          "style": style.label, "secret": case.secret, "calls": list(calls)}
                     )  # fmt: skip
-            print(f"{seed}: {len(cases(SEED if seed == 'default' else seed))} cases", flush=True)
+            print(f"{seed} done", flush=True)
         if fp:
             corpus = json.loads(CORPUS.read_text(encoding="utf-8"))
             for kind in KINDS:
@@ -122,7 +126,11 @@ def replay(paths: list[Path], verbose: bool, fp_lines: bool) -> int:
         saved = json.loads(path.read_text(encoding="utf-8"))
         for trial in saved["secrets"]:
             outs = [(call, _redacted(redactor, call)) for call in trial["calls"]]
-            found = leaks(trial["secret"], [("out", line) for _c, out in outs for line in out])
+            # Each line, and each call's lines joined as a memory's text joins
+            # them: a run can cross a row break ("…ROKEO" | "jl").
+            texts = [("line", line) for _c, out in outs for line in out]
+            texts += [("joined", "\n".join(out)) for _c, out in outs]
+            found = leaks(trial["secret"], texts)
             trials[trial["seed"]][trial["kind"]] += 1
             if not found:
                 continue
@@ -159,13 +167,14 @@ def main() -> None:
     cap.add_argument("out", type=Path)
     cap.add_argument("--seed", action="append", default=[], help="repeatable; 'default' = SEED")
     cap.add_argument("--fp", action="store_true", help="also the ordinary lines")
+    cap.add_argument("--only", help="comma-separated case names or kinds (default: all)")
     rep = sub.add_parser("replay", help="today's rules on saved OCR input")
     rep.add_argument("paths", type=Path, nargs="+")
     rep.add_argument("-v", "--verbose", action="store_true", help="show each leaking screen")
     rep.add_argument("--fp-lines", action="store_true", help="show each changed ordinary line")
     args = parser.parse_args()
     if args.command == "capture":
-        capture(args.out, args.seed, args.fp)
+        capture(args.out, args.seed, args.fp, set(args.only.split(",")) if args.only else None)
     else:
         replay(args.paths, args.verbose, args.fp_lines)
 
