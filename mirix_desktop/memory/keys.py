@@ -179,12 +179,17 @@ def _read_keyinfo(path: Path, store_path: Path) -> dict[str, Any]:
             f"there is no key info file ({path.name}) beside it: either it is not a "
             "mirix-desktop store, or that file was moved away (restore it from your backup)",
         )
+    return read_key_sidecar(path, store_path, "key info file")
+
+
+def read_key_sidecar(path: Path, store_path: Path, what: str) -> dict[str, Any]:
+    """A key info sidecar (the current one or a pending one); NotAStore if unreadable."""
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise NotAStore(store_path, f"its key info file {path} is unreadable: {exc}") from exc
+        raise NotAStore(store_path, f"its {what} {path} is unreadable: {exc}") from exc
     if not isinstance(info, dict) or info.get("mode") not in ("keyring", "passphrase"):
-        raise NotAStore(store_path, f"its key info file {path} is not valid")
+        raise NotAStore(store_path, f"its {what} {path} is not valid")
     return info
 
 
@@ -307,31 +312,13 @@ def create_key(store_path: Path, source: KeySource) -> tuple[bytes, KeyMode]:
     mode: KeyMode
     backend = None if source.passphrase else secure_keyring()
     if backend is not None:
-        key = secrets.token_bytes(_KEY_BYTES)
-        user = f"store-{secrets.token_hex(8)}"
-        backend.set_password(KEYRING_SERVICE, user, key.hex())
-        info: dict[str, Any] = {"version": 1, "mode": "keyring", "keyring_user": user}
+        key, info = new_keyring_info()
+        backend.set_password(KEYRING_SERVICE, info["keyring_user"], key.hex())
         mode = "keyring"
         log.info("new store key kept in the OS keyring (%s)", type(backend).__name__)
     else:
-        passphrase = ask_passphrase(source, store_path, new=True)
-        if not passphrase:
-            raise KeyUnavailable("An empty passphrase cannot protect the store.")
-        salt = secrets.token_bytes(16)
-        key = derive_key(passphrase, salt)
-        info = {
-            "version": 1,
-            "mode": "passphrase",
-            "kdf": {
-                "name": "scrypt",
-                "salt": salt.hex(),
-                "n": _SCRYPT_N,
-                "r": _SCRYPT_R,
-                "p": _SCRYPT_P,
-            },
-        }
+        key, info = new_passphrase_info(ask_passphrase(source, store_path, new=True))
         mode = "passphrase"
-    info["check"] = check_value(key)
     try:
         write_sidecar(keyinfo_path(store_path), info, new=True)
     except FileExistsError:

@@ -75,7 +75,6 @@ import sqlcipher3
 
 from mirix_desktop.errors import (
     KeyUnavailable,
-    NotAStore,
     PassphraseWait,
     StoreError,
     StoreLocked,
@@ -365,14 +364,7 @@ def _side_of(sides: dict[Side, dict[str, Any]], key: bytes) -> Side | None:
 
 
 def _read_pending(store_path: Path) -> dict[str, Any]:
-    path = pending_path(store_path)
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise NotAStore(store_path, f"its pending key info {path} is unreadable: {exc}") from exc
-    if not isinstance(info, dict) or info.get("mode") not in ("keyring", "passphrase"):
-        raise NotAStore(store_path, f"its pending key info {path} is not valid")
-    return info
+    return keys.read_key_sidecar(pending_path(store_path), store_path, "pending key info")
 
 
 # -- the lock held during a change ------------------------------------------------------
