@@ -65,6 +65,16 @@ written for the text as read (`secret_spans.py`, `secret_patterns.py`):
   `secrets.token_urlsafe`, `pwgen`, `gcloud auth print-access-token`,
   `pass show NAME` ...): the row below, however OCR read it, and the rows a
   long value wraps onto;
+- beside a secret found (its row, the rows above and below), any word that
+  reads as a key's piece (`key_fragment`: 8+ letters and digits, two
+  character classes, no word inside, randomness of at least 0.7): the
+  pieces OCR cut off a key that no rule can judge alone; a span found
+  inside a word widens to the whole word (a glyph outside ASCII ended the
+  part a rule found: `4nfpHFtré…`; `]` read for `I`), and back over up to
+  two pieces a space before it that have two capitals or digits (`AlzaB
+  FesVWmP]wPVB…`); and a row of three or more short pieces, none a word,
+  most key-like, one of 8+, that joined read as random, goes whole (a key
+  OCR broke up without its prefix: `ry 4eL YBInxzrc415J [FMRA4L VF OERGL6`);
 - e-mail addresses when asked.
 
 Lines are read as a screen, not one by one. Given the lines' boxes, the
@@ -98,9 +108,11 @@ from collections.abc import Sequence
 from mirix_desktop.privacy.secret_patterns import (
     TOKEN_RUN,
     extend_token,
+    hex_like,
     looks_random,
     randomness,
     token_like,
+    word_inside,
 )
 from mirix_desktop.privacy.secret_spans import (
     LABEL_ONLY,
@@ -354,6 +366,126 @@ def _whole_markers(text: str, spans: list[Span]) -> list[Span]:
     return merge(widened)
 
 
+# -- beside a secret found -------------------------------------------------------
+
+# A word of a row: what lies between spaces.
+_WORD = re.compile(r"\S+")
+# Punctuation OCR sets at a piece's ends (quotes, brackets, commas).
+_EDGES = "\"'`()[]{}<>,;:.|"
+# Rows above and below a row with a secret that are searched for its pieces.
+_NEAR_ROWS = 1
+_NEAR_MIN = 8
+
+
+def key_fragment(word: str) -> bool:
+    """Whether a word beside a secret found reads as a piece of a key.
+
+    Next to a secret, a piece of it that OCR split off (a wrapped tail, a
+    word box of its middle, the rest of a key whose prefix went with the
+    part found) needs less to be judged random than anywhere else: 8+
+    letters and digits (dashes and underscores inside), both cases or
+    letters with digits, not hexadecimal in one case, no run of five small
+    letters that reads as a word (`word_inside`), randomness of at least 0.7.
+    """
+    core = word.strip(_EDGES)
+    if len(core) < _NEAR_MIN or not core.isascii() or REDACTION_MARKER in core:
+        return False
+    if not all(c.isalnum() or c in "-_" for c in core):
+        return False
+    plain = core.replace("-", "").replace("_", "")
+    if len(plain) < _NEAR_MIN or hex_like(plain):
+        return False
+    upper = any(c.isupper() for c in plain)
+    lower = any(c.islower() for c in plain)
+    digit = any(c.isdigit() for c in plain)
+    if sum((upper, lower, digit)) < 2 or not (upper or lower) or word_inside(plain):
+        return False
+    return randomness(core) >= 0.7
+
+
+def _whole_words(text: str, spans: list[Span]) -> list[Span]:
+    """The spans, widened over the letters and digits they cut off a word.
+
+    A span that starts or ends inside a word leaves that word's rest in clear:
+    a glyph outside ASCII that OCR put inside a key (`4nfpHFtré…`) ends the
+    part a rule found, and the letters before it are the key's too.
+    """
+    if not spans:
+        return spans
+    widened = []
+    for start, end in spans:
+        start = _word_start(text, start)
+        for _ in range(_PIECES_BACK):
+            # A key's first piece that OCR set apart with a space ("AlzaB Fes…").
+            if start < 2 or text[start - 1] != " " or not text[start - 2].isalnum():
+                break
+            before = _word_start(text, start - 1)
+            piece = text[before : start - 1]
+            if not token_like(piece) or _capitals_or_digits(piece) < 2:
+                break
+            if any(a < start - 1 and b > before for a, b in spans):
+                break  # another secret: each is counted
+            start = before
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        widened.append((start, end))
+    return merge(widened)
+
+
+# Pieces before a span, one space apart, taken back to the key's start.
+_PIECES_BACK = 2
+# Glyphs OCR reads for "I" and "l" inside a key.
+_STROKES = "]|[!"
+
+
+def _word_start(text: str, start: int) -> int:
+    """Where the word holding `start` begins: back over letters, digits and
+    OCR's strokes for "I" and "l" between them."""
+    while start > 0 and (
+        text[start - 1].isalnum()
+        or (text[start - 1] in _STROKES and start > 1 and text[start - 2].isalnum())
+    ):
+        start -= 1
+    return start
+
+
+def _capitals_or_digits(piece: str) -> int:
+    return sum(c.isupper() or c.isdigit() for c in piece)
+
+
+def _broken_key_row(text: str) -> bool:
+    """A row that is a key OCR broke into short pieces (`ry 4eL YBInxzrc415J [FMRA4L VF OERGL6`).
+
+    Three or more pieces of letters and digits, none of them reading as a
+    word, most of them key-like (`token_like`), one of 8+ not hexadecimal,
+    that joined read as random (`looks_random`, 20+ characters).
+    """
+    pieces = [w.strip(_EDGES) for w in text.split()]
+    if len(pieces) < 3 or not all(p.isascii() and p.isalnum() for p in pieces):
+        return False
+    if any(word_inside(p) for p in pieces) or 2 * sum(map(token_like, pieces)) < len(pieces):
+        return False
+    if not any(len(p) >= _NEAR_MIN and not hex_like(p) for p in pieces):
+        return False  # a row of short codes or hex bytes
+    return looks_random("".join(pieces), 20)
+
+
+def _near_secrets(texts: list[str], whole: list[bool], spans: list[list[Span]]) -> None:
+    """Key-like words on and beside the rows where a secret was found go too."""
+    found = [bool(row) or whole[r] for r, row in enumerate(spans)]
+    for r, text in enumerate(texts):
+        if whole[r] or not any(found[max(0, r - _NEAR_ROWS) : r + _NEAR_ROWS + 1]):
+            continue
+        added = [
+            m.span()
+            for m in _WORD.finditer(text)
+            if not any(a < m.end() and b > m.start() for a, b in spans[r])
+            and key_fragment(m.group())
+        ]
+        if added:
+            spans[r] = merge(spans[r] + added)
+
+
 def _apply(line: str, spans: list[Span]) -> str:
     pieces = []
     last = 0
@@ -421,6 +553,13 @@ class Redactor:
         for r in range(len(rows) - 1):
             if not whole[r] and _typed_secret_command(texts[r]):
                 self._command_output(rows, texts, whole, spans, r, boxes)
+        for r, text in enumerate(texts):
+            if not whole[r] and not spans[r] and _broken_key_row(text):
+                spans[r] = [(0, len(text))]
+        _near_secrets(texts, whole, spans)
+        spans = [
+            _whole_words(text, row_spans) for text, row_spans in zip(texts, spans, strict=True)
+        ]
         spans = [
             _whole_markers(text, row_spans) for text, row_spans in zip(texts, spans, strict=True)
         ]
