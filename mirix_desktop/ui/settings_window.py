@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -171,7 +170,6 @@ class SettingsWindow(QtWidgets.QWidget):
         self._unknown: list[str] = []  # keys MIRIX does not know: removed on save
         self._file_broken = False
         self._page_index: dict[str, int] = {}
-        self._extra_widgets: dict[str, QtWidgets.QWidget] = {}
         self._problems: list[Problem] = []
         self._read_file()
         self._build()
@@ -352,26 +350,45 @@ class SettingsWindow(QtWidgets.QWidget):
             )
             where.setWordWrap(True)
             where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            return self._stacked(page, where, self._optional("space_view", "SpaceView", page))
-        if key == ("Assistant", "Who answers"):
-            return self._optional(
-                "provider_test", "ProviderTestButton", page, getter=self.current_settings
-            )
-        if key == ("Assistant", "Local model"):
-            return self._optional("model_picker", "ModelPicker", page, signal_to="chosen")
-        if key == ("Assistant", "Model server (OpenAI-compatible)"):
-            return self._optional("api_key_field", "ApiKeyField", page)
+            return self._stacked(page, where, self._space_view(page))
         if key == ("Shortcuts", "Start"):
             return self._autostart_box(page)
-        if key == ("Data", "Audit log"):
-            return self._optional("audit_view", "AuditView", page)
-        if key == ("Data", "Passphrase"):
-            return self._optional(
-                "passphrase_panel", "PassphrasePanel", page, capture=self._capture
-            )
         if key == ("Data", "Forget"):
             return self._forget_box(page)
+        if not self._extras:
+            return None
+        # Imported here: each pulls in its part of the app layer, and most
+        # visits of the window never build its page.
+        if key == ("Assistant", "Who answers"):
+            from mirix_desktop.ui.provider_test import ProviderTestButton
+
+            return ProviderTestButton(services, self.current_settings, parent=page)
+        if key == ("Assistant", "Local model"):
+            from mirix_desktop.ui.model_picker import ModelPicker
+
+            picker = ModelPicker(services, parent=page)
+            picker.chosen.connect(self._model_chosen)
+            return picker
+        if key == ("Assistant", "Model server (OpenAI-compatible)"):
+            from mirix_desktop.ui.api_key_field import ApiKeyField
+
+            return ApiKeyField(services, parent=page)
+        if key == ("Data", "Audit log"):
+            from mirix_desktop.ui.audit_view import AuditView
+
+            return AuditView(services, parent=page)
+        if key == ("Data", "Passphrase"):
+            from mirix_desktop.ui.passphrase_panel import PassphrasePanel
+
+            return PassphrasePanel(services, parent=page, capture=self._capture)
         return None
+
+    def _space_view(self, page: QtWidgets.QWidget) -> QtWidgets.QWidget | None:
+        if not self._extras:
+            return None
+        from mirix_desktop.ui.space_view import SpaceView
+
+        return SpaceView(self.services, parent=page)
 
     @staticmethod
     def _stacked(page: QtWidgets.QWidget, *widgets: QtWidgets.QWidget | None) -> QtWidgets.QWidget:
@@ -382,39 +399,6 @@ class SettingsWindow(QtWidgets.QWidget):
             if widget is not None:
                 layout.addWidget(widget)
         return holder
-
-    def _optional(
-        self,
-        module: str,
-        name: str,
-        page: QtWidgets.QWidget,
-        *,
-        getter: Callable[[], Any] | None = None,
-        signal_to: str | None = None,
-        capture: Any = None,
-    ) -> QtWidgets.QWidget | None:
-        """Another part's widget, or a line saying it is missing from this build."""
-        if not self._extras:
-            return None
-        try:
-            kind = getattr(importlib.import_module(f"mirix_desktop.ui.{module}"), name)
-            if getter is not None:
-                widget = kind(self.services, getter, parent=page)
-            elif capture is not None:
-                widget = kind(self.services, parent=page, capture=capture)
-            else:
-                widget = kind(self.services, parent=page)
-        except (ImportError, AttributeError) as exc:
-            log.info("settings: %s.%s is not available: %s", module, name, exc)
-            missing = QtWidgets.QLabel(f"({name} is not part of this build yet.)", page)
-            missing.setObjectName(f"missing:{name}")
-            return missing
-        if not isinstance(widget, QtWidgets.QWidget):
-            return None
-        self._extra_widgets[name] = widget
-        if signal_to == "chosen" and hasattr(widget, "chosen"):
-            widget.chosen.connect(self._model_chosen)
-        return widget
 
     def _autostart_box(self, page: QtWidgets.QWidget) -> QtWidgets.QWidget:
         from mirix_desktop.app import autostart
@@ -613,10 +597,8 @@ class SettingsWindow(QtWidgets.QWidget):
         """A "settings_change" entry in the audit log: which options, never their values."""
         if not self._extras:
             return
-        try:
-            from mirix_desktop.app.audit import record
-        except ImportError:
-            return
+        from mirix_desktop.app.audit import record
+
         if self._workers is None:
             from mirix_desktop.ui.workers import Workers
 
@@ -650,14 +632,10 @@ class SettingsWindow(QtWidgets.QWidget):
         self._say(f"Start at login: {change.action} ({change.path}).")
 
     def _forget_everything(self) -> None:
-        try:
-            forget_filter = importlib.import_module("mirix_desktop.app.forget").ForgetFilter
-            dialog = importlib.import_module("mirix_desktop.ui.forget_dialog")
-        except (ImportError, AttributeError) as exc:
-            log.info("forget is not available: %s", exc)
-            self._say("Forgetting is not part of this build yet.")
-            return
-        dialog.confirm_and_forget(self, self.services, forget_filter(everything=True))
+        from mirix_desktop.app.forget import ForgetFilter
+        from mirix_desktop.ui.forget_dialog import confirm_and_forget
+
+        confirm_and_forget(self, self.services, ForgetFilter(everything=True))
 
     # -- navigation ------------------------------------------------------------------------
     def field(self, key: str) -> OptionField:
