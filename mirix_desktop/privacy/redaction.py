@@ -62,19 +62,35 @@ written for the text as read (`secret_spans.py`, `secret_patterns.py`):
   `-OQ5TN- IMBBZ-UAESE`; alone on a row, groups of one length whose letters
   read as random, also with spaces OCR put at a dash: `XFHBL -ESSK8`);
 - what a secret-printing command typed at a prompt printed (`openssl rand`,
-  `secrets.token_urlsafe`, `pwgen`, `gcloud auth print-access-token`,
-  `pass show NAME` ...): the row below, however OCR read it, and the rows a
-  long value wraps onto;
-- beside a secret found (its row, the rows above and below), any word that
-  reads as a key's piece (`key_fragment`: 8+ letters and digits, two
-  character classes, no word inside, randomness of at least 0.7): the
-  pieces OCR cut off a key that no rule can judge alone; a span found
+  `secrets.token_urlsafe`, `python -c "import secrets…`, `pwgen`, `gcloud
+  auth print-access-token`, `pass show NAME` ...): the row below, however
+  OCR read it (three words, or more when none reads as a word:
+  `pOKW3 ZV t f pMTKMDhN+OKVkY ZORHT 9Zww8 c=`), and the rows a long value
+  wraps onto;
+- what OCR left once it lost a key's label or prefix: `export` and a key's
+  pieces (`export 1 OhNjEOw 9yS.`); a query value before the next `&name`
+  (`googleapis . fNNDNbgV fOyo&callback=`); an environment variable's
+  `value:` below its secret's `name:`; a key's end closing a string no
+  quote on its row opened (`…/users 30eWjeul4-Nk_'`); a labelled value too
+  short to be whole at a row's end, its rest the next row's first word
+  (`API_KEY=sk- ant` | `8001mNOFGSCAA`); a key's row below the words that
+  name it (`copy your personal access token now` | `OAbSEVNOFM2ROWME`,
+  `Your recovery key` | `SUICG - QMRII`); an account number in groups or
+  with a character OCR added, beside a bank word;
+- beside a secret found (its row, the rows above and below), any run of
+  letters and digits that reads as a key's piece (`_near_piece`: four or
+  more, with digits or both cases and random, or capitals that do not
+  read as a word; not a name like `HTTPPasswordMgr`, not a host's part):
+  the pieces OCR cut off a key, or the same key shown again in pieces,
+  that no rule can judge alone; pieces between two parts found on a row
+  (`[REDACTED] wgvthu- rij [REDACTED]`) go with them; a span found
   inside a word widens to the whole word (a glyph outside ASCII ended the
-  part a rule found: `4nfpHFtré…`; `]` read for `I`), and back over up to
-  two pieces a space before it that have two capitals or digits (`AlzaB
-  FesVWmP]wPVB…`); and a row of three or more short pieces, none a word,
-  most key-like, one of 8+, that joined read as random, goes whole (a key
-  OCR broke up without its prefix: `ry 4eL YBInxzrc415J [FMRA4L VF OERGL6`);
+  part a rule found: `4nfpHFtré…`; `]` or `)` read for a letter), and back
+  over up to two pieces a space before it that have two capitals or
+  digits (`AlzaB FesVWmP]wPVB…`); and a row of three or more short pieces,
+  none a word, most key-like, one of 8+, that joined read as random, goes
+  whole (a key OCR broke up without its prefix: `ry 4eL YBInxzrc415J
+  [FMRA4L VF OERGL6`);
 - e-mail addresses when asked.
 
 Lines are read as a screen, not one by one. Given the lines' boxes, the
@@ -88,10 +104,12 @@ margin: the upper row's end may be lost too): the lower row's leading run of
 non-words goes too (with a short piece OCR cut off before one), and two
 halves too short to judge alone are judged together. A key's last pieces
 that OCR set apart at the row's end after the part found (`…KLf.  NWIKZTAA`,
-`…Xkkf f7 j ROKEO`) go with it when they are not words. Without boxes,
-consecutive lines are the rows.
-A symbol outside ASCII between a token's characters (OCR's `¢` for `c`,
-`¥` for `Y`) is read as a letter, so the token is judged whole.
+`…Xkkf f7 j ROKEO`) go with it when they are not words. A secret whose
+row ends with a closing quote ended there and does not run on. Without
+boxes, consecutive lines are the rows.
+A symbol or a letter outside ASCII between a token's characters (OCR's `¢`
+for `c`, `¥` for `Y`, `é` for `6`) is read as a letter, so the token is
+judged whole.
 The result is redacted again until nothing changes, so redacting twice
 finds nothing more.
 
@@ -106,17 +124,22 @@ import re
 from collections.abc import Sequence
 
 from mirix_desktop.privacy.secret_patterns import (
+    COMMON_PAIRS,
     TOKEN_RUN,
     extend_token,
     hex_like,
+    key_pieces,
     looks_random,
     randomness,
+    reads_as_word,
     token_like,
     word_inside,
 )
 from mirix_desktop.privacy.secret_spans import (
+    KEY_NAME,
     LABEL_ONLY,
     NAME_AT_END,
+    OPENERS,
     TRAILING,
     LineSecrets,
     Span,
@@ -158,7 +181,8 @@ _ANY_PRIVATE = re.compile(_PRIVATE)
 # file): random keys and passwords, and the token or password commands of
 # the common CLIs and password stores, as OCR reads them ("openss] rand").
 _SECRET_COMMAND = re.compile(
-    r"(?i)(?:\bopenss[l1I|\]][ ]?rand\b|token_(?:urlsafe|hex|bytes)\b|\bpwgen\b|gen-random"
+    r"(?i)(?:\bopenss[l1I|\]][ ]?rand\b|token_(?:urlsafe|hex|bytes)\b|-c[ ]+\S?import[ ]secrets\b"
+    r"|\bpwgen\b|gen-random"
     r"|/dev/u?random\b|print-(?:access|identity)-token\b|get-access-token\b"
     r"|\bgh[ ]+auth[ ]+token\b|\bpass[ ]+show[ ]+\S|secret-tool[ ]+lookup\b"
     r"|find-generic-password\b|\bop[ ]+read\b)[^>\n]*$"
@@ -264,7 +288,7 @@ def _next_row(
     # Centres, as tesseract's boxes of neighbouring rows often overlap.
     if not 0 < (ly + lh / 2) - (uy + uh / 2) <= 2 * max(uh, lh):
         return False, False
-    if lx > ux + 2 * uh and len(texts[r + 1].split()) > 3:
+    if lx > ux + 2 * uh and len(texts[r + 1].split()) > 3 and not key_pieces(texts[r + 1]):
         return False, False
     right = max(boxes[i][0] + boxes[i][2] for i in upper)
     column = [
@@ -293,6 +317,12 @@ def _fragment_below(
     return lx > ux + 4 * uh and len(texts[r + 1].split()) <= 3
 
 
+# Digits alone below a label are its value from this many (a PIN is shorter, and stays).
+_DIGITS_VALUE = 10
+# The rest of a value cut at the row above: a key's characters, eight or more.
+_CUT_REST = re.compile(r"[A-Za-z0-9+/_-]{8,}=*")
+# Pieces of a value below its label, read as one.
+_LABEL_VALUE_PIECES = 3
 _LABEL_KEYWORDS = ("pass", "secret", "toke", "t0ke", "key")
 
 
@@ -306,6 +336,13 @@ def _label_only(row: str) -> bool:
     return NAME_AT_END.search(row) is not None
 
 
+def _string_closed(text: str, span: Span) -> bool:
+    """Whether the secret at `span` ends a string (its row's last character a
+    closing quote): it did not run off ("…Bearer -AI-VDqv-…740EYTQGVVL'"), even
+    when OCR lost the quote that opened it."""
+    return text[span[1] :].strip() in OPENERS
+
+
 def _continues(word: str) -> bool:
     """Whether a word at the start of a row can be the rest of a wrapped secret."""
     if len(word) == 1 and word in "-_!*~.,":
@@ -316,7 +353,8 @@ def _continues(word: str) -> bool:
     if not core or word.endswith(("$", "#", ">")) or ":" in word or "=" in word.rstrip("="):
         return False  # punctuation, a shell prompt, a URL, the next `NAME=value`
     if any(c in "{}[]|\\^<>" for c in word):
-        return True  # OCR's reading of glyphs it could not place
+        # OCR's reading of glyphs it could not place; "[1]," is JSON.
+        return len(core) >= _GLYPH_PIECE_MIN
     if core.isupper() and len(core) >= 8:
         # Capitals only, as a base64 key's tail can be ("DFTCRQUOWRWAA"), not a word.
         return randomness(core.lower()) >= _CAPITALS_RANDOM
@@ -324,6 +362,7 @@ def _continues(word: str) -> bool:
 
 
 _CAPITALS_RANDOM = 0.6
+_GLYPH_PIECE_MIN = 3
 
 
 def _continued(words: list[re.Match[str]]) -> int | None:
@@ -374,33 +413,6 @@ _WORD = re.compile(r"\S+")
 _EDGES = "\"'`()[]{}<>,;:.|"
 # Rows above and below a row with a secret that are searched for its pieces.
 _NEAR_ROWS = 1
-_NEAR_MIN = 8
-
-
-def key_fragment(word: str) -> bool:
-    """Whether a word beside a secret found reads as a piece of a key.
-
-    Next to a secret, a piece of it that OCR split off (a wrapped tail, a
-    word box of its middle, the rest of a key whose prefix went with the
-    part found) needs less to be judged random than anywhere else: 8+
-    letters and digits (dashes and underscores inside), both cases or
-    letters with digits, not hexadecimal in one case, no run of five small
-    letters that reads as a word (`word_inside`), randomness of at least 0.7.
-    """
-    core = word.strip(_EDGES)
-    if len(core) < _NEAR_MIN or not core.isascii() or REDACTION_MARKER in core:
-        return False
-    if not all(c.isalnum() or c in "-_" for c in core):
-        return False
-    plain = core.replace("-", "").replace("_", "")
-    if len(plain) < _NEAR_MIN or hex_like(plain):
-        return False
-    upper = any(c.isupper() for c in plain)
-    lower = any(c.islower() for c in plain)
-    digit = any(c.isdigit() for c in plain)
-    if sum((upper, lower, digit)) < 2 or not (upper or lower) or word_inside(plain):
-        return False
-    return randomness(core) >= 0.7
 
 
 def _whole_words(text: str, spans: list[Span]) -> list[Span]:
@@ -426,7 +438,11 @@ def _whole_words(text: str, spans: list[Span]) -> list[Span]:
             if any(a < start - 1 and b > before for a, b in spans):
                 break  # another secret: each is counted
             start = before
-        while end < len(text) and text[end].isalnum():
+        while end < len(text) and (
+            text[end].isalnum()
+            # A bracket OCR read for a letter inside the key ("…Ld40Q)kd9cH").
+            or (text[end] in _GLYPHS and end + 1 < len(text) and text[end + 1].isalnum())
+        ):
             end += 1
         widened.append((start, end))
     return merge(widened)
@@ -436,6 +452,8 @@ def _whole_words(text: str, spans: list[Span]) -> list[Span]:
 _PIECES_BACK = 2
 # Glyphs OCR reads for "I" and "l" inside a key.
 _STROKES = "]|[!"
+# Glyphs OCR reads for a letter inside a key, after the part found.
+_GLYPHS = _STROKES + "(){}"
 
 
 def _word_start(text: str, start: int) -> int:
@@ -453,6 +471,10 @@ def _capitals_or_digits(piece: str) -> int:
     return sum(c.isupper() or c.isdigit() for c in piece)
 
 
+# One piece of a broken key's row is at least this long.
+_BROKEN_PIECE_MIN = 8
+
+
 def _broken_key_row(text: str) -> bool:
     """A row that is a key OCR broke into short pieces (`ry 4eL YBInxzrc415J [FMRA4L VF OERGL6`).
 
@@ -465,9 +487,127 @@ def _broken_key_row(text: str) -> bool:
         return False
     if any(word_inside(p) for p in pieces) or 2 * sum(map(token_like, pieces)) < len(pieces):
         return False
-    if not any(len(p) >= _NEAR_MIN and not hex_like(p) for p in pieces):
+    if not any(len(p) >= _BROKEN_PIECE_MIN and not hex_like(p) for p in pieces):
         return False  # a row of short codes or hex bytes
     return looks_random("".join(pieces), 20)
+
+
+# A secret's name and its value on the row below, as Kubernetes, Compose and
+# CI files list environment variables ("- name: STRIPE_WEBHOOK_SECRET" |
+# "value: whsec_…"). The name ends with a secret's keyword.
+_ENV_NAME = re.compile(
+    r"(?i)(?:^|[\s-])(?:name|key)[ ]?:[ ]*[\"']?[\w.-]*"
+    r"(?:secret|token|passw[o0]rd|passwd|api[_-]?key|private[_-]?key|credentials?)[\"']?[ \t]*$"
+)
+_ENV_VALUE = re.compile(r"^[\s-]*value[ ]?:[ ]*(?P<value>\S.*?)[ \t]*$")
+
+
+# A row that names a secret ("Make sure to copy your personal access token
+# now", "Your recovery key"): a key-like row right below is the secret shown.
+_SECRET_NOUN = re.compile(
+    r"(?i)(?<![\w-])(?:token|key|password|passphrase|secret|code|iban|account)s?(?![\w-])"
+)
+_REVEALED_MIN = 10
+# Code, not a value shown: a call, a definition, a block.
+_CODE_MARKS = re.compile(r"[(){}\[\];=]")
+
+
+def _revealed(text: str) -> bool:
+    """One to three pieces of one key, 10+ letters and digits, that are not
+    a word or hexadecimal (`key_pieces`, `token_like`)."""
+    words = text.split()
+    core = _NOT_ALNUM.sub("", text)
+    return (
+        1 <= len(words) <= 3
+        and _CODE_MARKS.search(text) is None
+        and len(core) >= _REVEALED_MIN
+        and key_pieces(text)
+        and token_like(core)
+        and not hex_like(core)
+        and not word_inside(core)
+    )
+
+
+# A recovery key's groups of capitals and digits, one length, the spaces OCR
+# puts at a dash allowed ("SUICG - QMRII").
+_KEY_GROUPS = re.compile(r"[A-Z0-9]{4,8}(?:[ ]?[-—–][ ]?[A-Z0-9]{4,8})+")
+
+
+def _key_groups(text: str) -> bool:
+    """A row that is only a key's groups of one length, half of them or more not words.
+
+    Below or two rows below the words that name a key ("Your recovery key",
+    "Store it somewhere safe:"), however its letters read: OCR's groups
+    of a random key often read as words by their letter pairs ("SUICG").
+    """
+    row = text.strip().strip(_EDGES)
+    if _KEY_GROUPS.fullmatch(row) is None:
+        return False
+    groups = [g for g in re.split(r"[ ]?[-—–][ ]?", row) if g]
+    keyish = sum(not reads_as_word(g) for g in groups)  # a digit makes any group one
+    lengths = sorted(len(g) for g in groups)
+    usual = lengths[len(lengths) // 2]
+    # One group may have a character OCR added or lost, when there are three or more.
+    odd = sum(length != usual for length in lengths)
+    alike = odd == 0 or (
+        len(groups) >= 3 and odd == 1 and all(abs(n - usual) <= 1 for n in lengths)
+    )
+    return alike and 2 * keyish >= len(groups)
+
+
+def _env_value(text: str, row_spans: list[Span]) -> None:
+    """The value on the row below an environment variable's secret name (`_ENV_NAME`)."""
+    value = _ENV_VALUE.match(text)
+    if value is not None and is_secret_value(value["value"], "secret"):
+        row_spans[:] = merge([*row_spans, value.span("value")])
+
+
+# Short words that join two secrets in prose or a table ("[REDACTED] or [REDACTED]").
+_JOINING_WORDS = frozenset(
+    {"a", "an", "and", "or", "to", "in", "of", "is", "as", "at", "on", "by", "the", "for", "vs"}
+)
+_BETWEEN_MAX = 4
+# The share of common letter pairs (`COMMON_PAIRS`) from which a word of one case reads as one.
+_WORD_PAIRS = 0.6
+
+
+def _between_spans(text: str, spans: list[Span]) -> list[Span]:
+    """Two secrets on a row with only a key's pieces between them become one.
+
+    What OCR left between two parts of one key that the rules found
+    ("[REDACTED] wgvthu- rij [REDACTED]", "… qxttvmkxhy Gt …"): up to four
+    pieces made of a key's characters, none a word of prose (letters of one
+    case, capitalised or not, most of their pairs common) or a joining word.
+    """
+    if len(spans) < 2:
+        return spans
+    joined = [spans[0]]
+    for start, end in spans[1:]:
+        gap = text[joined[-1][1] : start]
+        words = [w.strip(_EDGES) for w in gap.split()]
+        if (
+            0 < len(words) <= _BETWEEN_MAX
+            and all(w and _KEY_PIECE.fullmatch(w) for w in words)
+            and not any(_prose_word(w) for w in words)
+        ):
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
+
+
+_KEY_PIECE = re.compile(r"[A-Za-z0-9+/=_.~-]+")
+
+
+def _prose_word(word: str) -> bool:
+    core = _NOT_ALNUM.sub("", word)
+    if core.lower() in _JOINING_WORDS:
+        return True
+    if len(core) < 3 or not core.isalpha() or not (core.islower() or core.istitle()):
+        return False
+    lowered = core.lower()
+    pairs = [lowered[i : i + 2] for i in range(len(lowered) - 1)]
+    return sum(pair in COMMON_PAIRS for pair in pairs) >= _WORD_PAIRS * len(pairs)
 
 
 def _near_secrets(texts: list[str], whole: list[bool], spans: list[list[Span]]) -> None:
@@ -478,12 +618,85 @@ def _near_secrets(texts: list[str], whole: list[bool], spans: list[list[Span]]) 
             continue
         added = [
             m.span()
-            for m in _WORD.finditer(text)
+            for m in _RUN.finditer(text)
             if not any(a < m.end() and b > m.start() for a, b in spans[r])
-            and key_fragment(m.group())
+            and not _in_dotted_name(text, m)
+            and _near_piece(m.group())
         ]
         if added:
-            spans[r] = merge(spans[r] + added)
+            spans[r] = _join_pieces(text, spans[r], added)
+
+
+def _join_pieces(text: str, found: list[Span], pieces: list[Span]) -> list[Span]:
+    """The spans found and the pieces beside them, a piece a space from a span joined to it:
+    both are parts of one key (`AlzaB FesVWmP…`), counted once."""
+    out: list[Span] = []
+    for start, end in merge(found + pieces):
+        joins = out and not text[out[-1][1] : start].strip()
+        if joins and ((start, end) in pieces or out[-1] in pieces):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+# A run of letters and digits: the pieces of a word ("PSCEEEYyFigB@github.com/…").
+_RUN = re.compile(r"[A-Za-z0-9]+")
+_NEAR_PIECE_MIN = 4
+# A name and a number: "sha256", "base64", "utf8", "AES128", "HTTP2".
+_NAME_NUMBER = re.compile(r"[a-z]+[0-9]{1,4}|[A-Z]+[0-9]{1,4}|[A-Z][a-z]+[0-9]{1,4}")
+# Capitals that read as a word have at most this share of uncommon letter pairs.
+_CAPITALS_WORD = 0.5
+# The words of a name: "single", "Password" ("HTTPPasswordMgr" is an identifier).
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+# Letters of one case count from five: four ("jobs", "addr") are too often words.
+_NEAR_WORD_MIN = 5
+# Identifiers score 0.1-0.4 (`randomness`), a key's pieces 0.5 and more ("Qu86J" 0.6).
+_NEAR_RANDOM = 0.5
+
+
+def _in_dotted_name(text: str, run: re.Match[str]) -> bool:
+    """Whether the run is a part of a host or file name ("cluster0.x7k2p.mongodb.net"),
+    a space OCR put before or after a dot aside ("x7k2p .mongodb")."""
+    start, end = run.span()
+    return text[max(0, start - 2) : start].strip().endswith(".") or text[
+        end : end + 2
+    ].strip().startswith(".")
+
+
+def _near_piece(run: str) -> bool:
+    """Whether a run of letters and digits beside a secret found is a piece of one.
+
+    Beside a secret, what OCR cut off it needs less to be judged a key's:
+    four letters and digits or more, not digits alone (a port, a count), not
+    hexadecimal, not a name and a number ("sha256"): with digits or both
+    cases, random enough (not "InvalidHeaderDefect") and not a key's name
+    ("apiKey"); capitals alone, five or more, when more than half their
+    letter pairs are uncommon ("JMFKEY", not "ERROR"). Small letters alone
+    stay ("https" reads as random by its pairs), and so do the parts of a
+    host or file name.
+    """
+    if len(run) < _NEAR_PIECE_MIN or run.isdigit() or _NAME_NUMBER.fullmatch(run):
+        return False
+    if hex_like(run):
+        return False  # an id or a digest, as everywhere
+    if run.isalpha() and run.isupper():
+        if len(run) < _NEAR_WORD_MIN:
+            return False  # "SKIP", "HTTP"
+        lowered = run.lower()
+        pairs = [lowered[i : i + 2] for i in range(len(lowered) - 1)]
+        uncommon = sum(pair not in COMMON_PAIRS for pair in pairs)
+        return uncommon > _CAPITALS_WORD * len(pairs)
+    if run.isalpha() and (run.islower() or run.istitle()):
+        return False  # "https", "works": small letters read as random too often
+    # Letters with digits, or both cases: random, and not a name with a word
+    # of four letters or more ("InvalidHeaderDefect", "single3prog", "apiKey").
+    if KEY_NAME.fullmatch(run) is not None or any(
+        len(part) >= _NEAR_PIECE_MIN and not part.isupper() and reads_as_word(part)
+        for part in _NAME_PART.findall(run)
+    ):
+        return False  # a name: "HTTPPasswordMgr", "single3prog"
+    return randomness(run) >= _NEAR_RANDOM
 
 
 def _apply(line: str, spans: list[Span]) -> str:
@@ -556,12 +769,25 @@ class Redactor:
         for r, text in enumerate(texts):
             if not whole[r] and not spans[r] and _broken_key_row(text):
                 spans[r] = [(0, len(text))]
+        for r in range(len(rows) - 1):
+            if whole[r + 1] or spans[r + 1]:
+                continue
+            if _ENV_NAME.search(texts[r]):
+                _env_value(texts[r + 1], spans[r + 1])
+            elif (_SECRET_NOUN.search(texts[r]) and _revealed(texts[r + 1])) or (
+                any(_SECRET_NOUN.search(texts[k]) for k in range(max(0, r - 1), r + 1))
+                and _key_groups(texts[r + 1])
+            ):
+                below, _wrapped = _next_row(rows, texts, r, boxes)
+                if below:
+                    spans[r + 1] = [(0, len(texts[r + 1]))]
         _near_secrets(texts, whole, spans)
         spans = [
             _whole_words(text, row_spans) for text, row_spans in zip(texts, spans, strict=True)
         ]
         spans = [
-            _whole_markers(text, row_spans) for text, row_spans in zip(texts, spans, strict=True)
+            _between_spans(text, _whole_markers(text, row_spans))
+            for text, row_spans in zip(texts, spans, strict=True)
         ]
         total += sum(len(s) for s in spans)
         out = list(lines)
@@ -595,7 +821,9 @@ class Redactor:
 
         Its output is the secret: a row right below, of at most three words
         (OCR may cut a key into a few, or read it as words: "nhTS jogof"),
-        and the one or two more a long key wraps onto, up to the next prompt.
+        or of more when none of them reads as a word (`key_pieces`: "pOKW3
+        ZV t f pMTKMDhN+OKVkY ZORHT 9Zww8 c="), and the one or two more a
+        long key wraps onto, up to the next prompt.
         """
         for k in range(r + 1, min(len(rows), r + 1 + _OUTPUT_ROWS)):
             text = texts[k]
@@ -604,7 +832,9 @@ class Redactor:
                 return
             if sum(c.isalnum() for c in text) < _OUTPUT_MIN:
                 return  # a closing quote, a blank
-            if len(text.split()) > _OUTPUT_WORDS or _OUTPUT_CODE.search(text):
+            if _OUTPUT_CODE.search(text) or (
+                len(text.split()) > _OUTPUT_WORDS and not key_pieces(text)
+            ):
                 return  # the next command's output, or code around an example
             if k > r + 1 and not (wrapped and _WRAPS.fullmatch(texts[k - 1].strip())):
                 return  # a second row only when the first ran to the edge
@@ -659,7 +889,7 @@ class Redactor:
         """
         upper, lower = texts[r], texts[r + 1]
         label_above = found[r].dangling or _label_only(upper)
-        if not (label_above or wrapped or fragment):
+        if not (label_above or wrapped or fragment or found[r].cut):
             return
         words = list(_WORDS.finditer(lower))
         if not words:
@@ -675,7 +905,11 @@ class Redactor:
         # Only a secret found on the row itself: a wrapped tail found here
         # must not make the row below a tail too.
         own = found[r].spans
-        ran_off = bool(own) and _OCR_DEBRIS.fullmatch(upper[own[-1][1] :]) is not None
+        ran_off = (
+            bool(own)
+            and _OCR_DEBRIS.fullmatch(upper[own[-1][1] :]) is not None
+            and not _string_closed(upper, own[-1])
+        )
         runs_on = ran_off and (wrapped or fragment)
         if spans[r + 1] and spans[r + 1][0][0] <= first.start():
             if wrapped and untouched and len(last) >= 4 and token_like(last):
@@ -694,8 +928,28 @@ class Redactor:
             and not words[0].group().endswith(":")  # the next key of a YAML map
             and is_secret_value(words[0].group(), "password")
         ):
-            if found[r].dangling or token_like(_NOT_ALNUM.sub("", words[0].group())):
+            core = _NOT_ALNUM.sub("", words[0].group())
+            # A token's digits ("-290387977375" below "access_toke") or a key's piece.
+            if found[r].dangling or token_like(core) or len(core) >= _DIGITS_VALUE:
                 end = words[0].start() + len(words[0].group().rstrip(TRAILING))
+        elif (
+            found[r].cut
+            and len(words) == 1
+            and REDACTION_MARKER not in lower
+            and token_like(words[0].group())
+            and _CUT_REST.fullmatch(words[0].group().rstrip(TRAILING)) is not None
+        ):
+            # "ANTHROPIC_API_KEY=sk- ant" | "8001mNOFGSCAA": the value's rest.
+            end = words[0].start() + len(words[0].group().rstrip(TRAILING))
+        elif (
+            label_above
+            and 1 < len(words) <= _LABEL_VALUE_PIECES
+            and REDACTION_MARKER not in lower
+            and key_pieces(lower)
+            and token_like(_NOT_ALNUM.sub("", lower))
+        ):
+            # The value in pieces ("-4397007009081 -0376f90164aee9bcel4fa88…",).
+            end = len(lower.rstrip(TRAILING))
         elif found[r].dangling:
             # "Authorization: Bearer" | "fhFYUm3t -917'": the value's non-word start.
             end = _continued(words)

@@ -224,7 +224,7 @@ OPENAI_MARK = re.compile(r"(?:T?3)?B[lI1|]bkF[J\]|)1l]?")
 # parts of Python's standard library (code, comments and docstrings), plus
 # "ey". A random string's pairs are mostly outside this set (about 74% of the
 # 676 pairs are), an English word's or an identifier's mostly inside.
-_COMMON_PAIRS = frozenset(
+COMMON_PAIRS = frozenset(
     re.findall(
         "..",
         "abacadagaialamanaparasatbabebjblbobubycacechcickclcocrctcudadedidodueaecedeeefelem"
@@ -270,7 +270,7 @@ def randomness(core: str) -> float:
         lowered = segment.lower()
         for index in range(len(lowered) - 1):
             pairs += 1
-            uncommon += lowered[index : index + 2] not in _COMMON_PAIRS
+            uncommon += lowered[index : index + 2] not in COMMON_PAIRS
     return len(segments) / max(1, len(core)) + (uncommon / pairs if pairs else 0.6)
 
 
@@ -324,7 +324,7 @@ _SMALL_RUN = re.compile(r"[a-z]{5,}")
 def word_inside(core: str) -> bool:
     """Whether `core` holds a run of five or more small letters that reads as a word.
 
-    Judged by its letter pairs (`_COMMON_PAIRS`): a word's are mostly common,
+    Judged by its letter pairs (`COMMON_PAIRS`): a word's are mostly common,
     a random run's mostly not ("kljnj" in "16kljnjFBQDxAA" has none). A run
     with three quarters or more of its pairs uncommon is not a word. Of the
     78,815 distinct runs of five or more small letters in the standard library
@@ -334,10 +334,74 @@ def word_inside(core: str) -> bool:
     """
     for run in _SMALL_RUN.findall(core):
         pairs = len(run) - 1
-        uncommon = sum(run[i : i + 2] not in _COMMON_PAIRS for i in range(pairs))
+        uncommon = sum(run[i : i + 2] not in COMMON_PAIRS for i in range(pairs))
         if 4 * uncommon < 3 * pairs:
             return True
     return False
+
+
+# A row of a key's pieces: its characters, one piece after another, and the
+# punctuation OCR sets at a piece's ends (quotes, brackets, commas).
+_PIECE_EDGES = "\"'`()[]{}<>,;:.|—–"
+# "=" only as base64's padding; a dot inside (OCR's for "+" or "/": "9Zww8.c=")
+# but not between two names ("winreg.EnumValue" is code).
+_KEY_PIECE = re.compile(r"[A-Za-z0-9+/_.~-]+=*")
+_DOTTED_NAME = re.compile(r"[A-Za-z_]{3}\.[A-Za-z_]{3}")
+_KEY_PIECES_MAX = 12
+
+
+def reads_as_word(core: str) -> bool:
+    """Letters that read as a word: five or more (`word_inside`), or four in one
+    case or capitalised whose pairs are all common ("Done", "that")."""
+    if not core.isalpha() or not (core.islower() or core.istitle() or core.isupper()):
+        return False  # "AtVKOd": mixed case is a key's, not a word's
+    if len(core) >= 5:
+        return word_inside(core.lower())
+    lowered = core.lower()
+    return len(core) == 4 and all(lowered[i : i + 2] in COMMON_PAIRS for i in range(3))
+
+
+def key_pieces(text: str) -> bool:
+    """Whether a row is pieces of one key that OCR cut at many places: at most
+    twelve, each made of a key's characters (a dot or a quote OCR set at its
+    ends aside), none reading as a word."""
+    words = [w.strip(_PIECE_EDGES) for w in text.split()]
+    words = [w for w in words if w]
+    if not words or len(words) > _KEY_PIECES_MAX:
+        return False
+    if not all(_KEY_PIECE.fullmatch(w) and not _DOTTED_NAME.search(w) for w in words):
+        return False
+    return not any(reads_as_word(_NOT_ALNUM.sub("", w)) for w in words)
+
+
+# A key's piece is judged from this many letters and digits.
+_FRAGMENT_MIN = 8
+
+
+def key_fragment(word: str) -> bool:
+    """Whether a word beside a secret found reads as a piece of a key.
+
+    Next to a secret, a piece of it that OCR split off (a wrapped tail, a
+    word box of its middle, the rest of a key whose prefix went with the
+    part found) needs less to be judged random than anywhere else: 8+
+    letters and digits (dashes and underscores inside), both cases or
+    letters with digits, not hexadecimal in one case, no run of five small
+    letters that reads as a word (`word_inside`), randomness of at least 0.7.
+    """
+    core = word.strip(_PIECE_EDGES)
+    if len(core) < _FRAGMENT_MIN or not core.isascii() or "REDACTED" in core:
+        return False
+    if not all(c.isalnum() or c in "-_" for c in core):
+        return False
+    plain = core.replace("-", "").replace("_", "")
+    if len(plain) < _FRAGMENT_MIN or hex_like(plain):
+        return False
+    upper = any(c.isupper() for c in plain)
+    lower = any(c.islower() for c in plain)
+    digit = any(c.isdigit() for c in plain)
+    if sum((upper, lower, digit)) < 2 or not (upper or lower) or word_inside(plain):
+        return False
+    return randomness(core) >= 0.7
 
 
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+]+")
@@ -441,13 +505,19 @@ def _is_card(digits: str, labelled: bool) -> bool:
     return labelled or luhn_ok(digits)
 
 
+# Two or three groups of four that OCR read without their spaces.
+_MERGED_GROUPS = (8, 12)
+
+
 def _card_spans_in_run(run: str, labelled: bool) -> list[tuple[int, int]]:
     """Spans of card numbers inside one run of digit groups.
 
     A run can hold more than the card ("4111 1111 1111 1111 12 25" with the
     expiry OCR'd onto the same line), so whole groups are tried as windows,
     longest first. Grouped cards use groups of 3-6 digits (4-4-4-4, 4-6-5,
-    4-4-4-4-3), which keeps all-digit UUIDs (8-4-4-4-12) out.
+    4-4-4-4-3), and OCR may lose the spaces between two or three groups of
+    four ("4302 101454210710"); with dashes, groups of 3-6 keep all-digit
+    UUIDs (8-4-4-4-12) out.
     """
     groups = [(m.start(), m.end()) for m in _DIGITS.finditer(run)]
     spans: list[tuple[int, int]] = []
@@ -460,7 +530,10 @@ def _card_spans_in_run(run: str, labelled: bool) -> list[tuple[int, int]]:
             last -= 1
         for end in range(last, start - 1, -1):
             window = groups[start : end + 1]
-            if len(window) > 1 and any(not 3 <= b - a <= 6 for a, b in window):
+            spaced = "-" not in run[window[0][0] : window[-1][1]]
+            if len(window) > 1 and any(
+                not (3 <= b - a <= 6 or (spaced and b - a in _MERGED_GROUPS)) for a, b in window
+            ):
                 continue
             digits = "".join(run[a:b] for a, b in window)
             if _is_card(digits, labelled):

@@ -26,10 +26,13 @@ from mirix_desktop.privacy.secret_patterns import (
     has_mixed_case,
     hex_like,
     iban_at,
+    key_fragment,
+    key_pieces,
     looks_random,
     looks_random_alone,
     looks_random_short,
     randomness,
+    reads_as_word,
     token_like,
     token_ok,
     word_inside,
@@ -93,8 +96,8 @@ _LABEL_WORDS = (
     "pwd",
     "pin",
     "secret",
-    "token",
-    "t0ken",
+    "toke",  # "token", and as OCR may cut it
+    "t0ke",
     "key",
     "iban",
     "auth",
@@ -114,6 +117,9 @@ _FLAG_AT_END = re.compile(
 # `export WORD` alone: OCR dropped the `NAME=` of `export NAME=KEY` and kept
 # a piece of the key (an exported variable's name is a plain identifier).
 _EXPORT = re.compile(r"(?<![\w-])export[ \t]+(?P<value>[^\s=]{6,})[ \t]*$")
+_EXPORT_PIECES = re.compile(r"(?<![\w-])export[ \t]+(?P<value>[^=]*?\S)[ \t]*$")
+# A variable's name as a shell takes it: `export PATH JAVA_HOME` exports two.
+_SHELL_NAME = re.compile(r"[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*")
 QUOTES = "\"'“”‘’`"
 _CLOSING = {'"': '"”“', "“": '"”“', "”": '"”“', "'": "'’‘", "‘": "'’‘", "’": "'’‘", "`": "`"}
 _WORD = re.compile(r"[^\s\"'`]+")
@@ -223,6 +229,20 @@ def _export_spans(line: str) -> Iterator[Span]:
     export = _EXPORT.search(line)
     if export is not None and token_like(export["value"]):
         yield export.span("value")
+        return
+    # The key in pieces, `NAME=` lost ("export 1 OhNjEOw 9yS."): no word among
+    # them, one of them a key's, and not the names `export` takes ("PATH JAVA_HOME").
+    pieces = _EXPORT_PIECES.search(line)
+    if pieces is None:
+        return
+    words = pieces["value"].split()
+    if (
+        len(words) > 1
+        and key_pieces(pieces["value"])
+        and any(token_like(w) for w in words)
+        and not all(_SHELL_NAME.fullmatch(w) for w in words)
+    ):
+        yield pieces.span("value")
 
 
 # A line that is only a label (a table's "access_token" column, a form's
@@ -266,7 +286,6 @@ _QUERY_SECRET = re.compile(
     r"|x-amz-security-token|awsaccesskeyid)|code|auth|session|sessionid|sid)[ ]?=[ ]?"
     r"(?P<value>[^&\s#\"'<>]{6,})"
 )
-_QUERY_ORPHAN = re.compile(r"(?<![\w.%=-])(?P<value>[A-Za-z0-9_-]{8,})(?=&[A-Za-z_][\w-]*=)")
 _PLACEHOLDER = re.compile(r"\$\{?\w+\}?|<[\w .-]+>|\{\{[\w. ]*\}\}|\.{3}|\*+|x+|X+")
 # AWS secret access keys are 40 base64 characters with no prefix; on a line
 # that says "secret" they go even when a hash-like look spares them elsewhere.
@@ -364,7 +383,10 @@ def _random_spans(line: str) -> Iterator[Span]:
     index = 0
     while index < len(runs):
         chain = [runs[index]]
-        if not token_like(runs[index].group()):
+        if KEY_NAME.fullmatch(runs[index].group()):
+            index += 1  # "apiKey": the name before a key, not its start
+            continue
+        if not token_like(runs[index].group()) or _path_like(runs[index].group()):
             # Only long runs can be random on their own ("qwxkzjvbnmplrtyuiozx").
             if len(runs[index].group()) >= RANDOM_MIN_LENGTH:
                 yield from _random_in_chain(line, chain)
@@ -415,10 +437,23 @@ def _random_spans(line: str) -> Iterator[Span]:
             yield start, end
 
 
+# A key's name: an identifier that ends with a secret's keyword.
+KEY_NAME = re.compile(
+    r"[A-Za-z0-9]*(?:[a-z0-9](?:Key|Token|Secret|Password)|[_.-](?i:key|token|secret|password))"
+)
+
+
 def _chainable(run: str) -> bool:
     """A run that can carry on a key after a short piece: token-like, or long
     with both cases after its first letter ("CUFLDRSGICVo-", not "Somewhere")."""
+    if _path_like(run):
+        return False
     return token_like(run) or (len(run) >= 8 and has_mixed_case(run[1:]))
+
+
+def _path_like(run: str) -> bool:
+    """A path or a URL's path, not a key: a word between its slashes (":8000/admin/users")."""
+    return "/" in run and any(reads_as_word(part) for part in run.split("/"))
 
 
 # A whitespace-delimited word with a character inside that OCR misreads for
@@ -464,14 +499,17 @@ def _is_marker(line: str, run: re.Match[str]) -> bool:
 def _lone_word_spans(line: str) -> Iterator[Span]:
     """A row of a few words that together look like a piece of a key, or mostly one."""
     words = [word for word in line.split() if "[REDACTED]" not in word]
-    if not 1 <= len(words) <= _PIECES_ON_ROW or (
-        len(words) > 1 and not any(token_like(w) for w in words)
-    ):
+    if not 1 <= len(words) <= _PIECES_ON_ROW:
+        return
+    joined = "".join(words)
+    core = "".join(c for c in joined if c.isalnum())
+    if len(words) > 1 and not any(token_like(w) for w in words):
+        # Capitals only: a recovery key's groups ("IGMKC- OOPKT-LRPDO").
+        if len(words) <= 3 and _lone_groups(joined, core):
+            yield _word_start(line, words, 0), len(line.rstrip().rstrip(TRAILING))
         return
     prose = any(_plain(w) for w in words)
     code = _CODE_SYNTAX.search(line) is not None
-    joined = "".join(words)
-    core = "".join(c for c in joined if c.isalnum())
     # Pieces of one key, each token-like: judged as one short run ("zELwP -U4z- yc"),
     # unless the row is code ("_SQRT2 = sqrt(2.0)", "'cp1251': 'CP1251',").
     pieces = [w for w in words if sum(c.isalnum() for c in w) >= 3]
@@ -566,6 +604,24 @@ def _string_tail(line: str) -> bool:
         and not hex_like(core)
         and randomness(core) >= _SHORT_RANDOM
     )
+
+
+# The end of a quoted key whose opening quote and start OCR lost, ending a
+# row after other words ("http GET :8000/admin/users 30eWjeul4-Nk_'").
+_UNOPENED_TAIL = re.compile(
+    r"(?<=\s)(?P<word>[A-Za-z0-9+/_-]{8,})(?P<quote>[\"'”’`])[ \t]*[,;)\]}]*[ \t]*$"
+)
+# The quotes that open a string a closing one ends, as OCR reads them.
+OPENERS = {"'": "'‘", '"': '"“', "’": "'‘’", "”": '"“”', "`": "`"}
+
+
+def _unopened_tail_spans(line: str) -> Iterator[Span]:
+    """A key's piece closing a string that no quote on the row opened (`key_fragment`)."""
+    match = _UNOPENED_TAIL.search(line)
+    if match is None or any(c in OPENERS[match["quote"]] for c in line[: match.start()]):
+        return
+    if key_fragment(match["word"]):
+        yield match.span("word")
 
 
 def _pieces_of_one_key(words: list[str]) -> bool:
@@ -720,16 +776,26 @@ def _plain(word: str) -> bool:
 
 
 # A key's name, then its value after a gap (a table: "access_token  eyJhbGci…").
+# The name may be cut by OCR ("access_toke") and the value be in pieces.
 _NAME_THEN_VALUE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z0-9]*[_.-][\w.-]*?(?i:t[o0]ken|secret|passw[o0]rd|passwd|api[_-]?key)"
-    r"[\"']?[ \t]+[\"']?(?P<value>[^\s\"']{8,})[\"',]*[ \t]*$"
+    r"(?<![A-Za-z0-9])[A-Za-z0-9]*[_.-][\w.-]*?(?i:t[o0]ken?|secret|passw[o0]rd|passwd|api[_-]?key)"
+    r"[\"']?[ \t]+[\"']?(?P<value>[^\s\"']{8,}(?:[ ]{1,2}[^\s\"']+){0,2})[\"',]*[ \t]*$"
 )
 
 
 def _name_then_value_spans(line: str) -> Iterator[Span]:
     match = _NAME_THEN_VALUE.search(line)
-    if match is not None and token_like(match["value"]):
+    if match is None:
+        return
+    value = match["value"].replace(" ", "")
+    # A key's piece, or a token's digits ("access_toke  -290387977375").
+    if (token_like(value) or sum(c.isdigit() for c in value) >= _DIGITS_VALUE) and (
+        " " not in match["value"] or key_pieces(match["value"])
+    ):
         yield match.span("value")
+
+
+_DIGITS_VALUE = 10
 
 
 def _trimmed(line: str, start: int, end: int) -> Span:
@@ -757,6 +823,10 @@ def _dsn_spans(line: str) -> Iterator[Span]:
         value = match["password"]
         if token_like(value) and not value.isdigit():
             yield match.span("password")
+    for match in _URL_PASSWORD_PIECES.finditer(line):
+        value = match["password"].replace(" ", "")
+        if len(value) >= _PASSWORD_PIECES_MIN and token_like(value):
+            yield match.span("password")
     if "@" in line:
         for match in _DSN_REMNANT.finditer(line):
             value = match["password"]
@@ -781,6 +851,14 @@ _URL_USER_PASSWORD = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z][^\s:/]{1,30}[ ]{0,2}:[ ]{0,2}/[ ]?/[ ]?[^\s:/@.]{1,64}[ ]?:[ ]?"
     r"(?P<password>[^\s/@:]{4,})(?=\s|$)"
 )
+# The same with the password in pieces and "@" lost before the host
+# ("mongodb+srv: //shop-app: xj 2HLqdNuJ x7k2p .mongodb. net /shop?…").
+_URL_PASSWORD_PIECES = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z][^\s:/]{1,30}[ ]{0,2}:[ ]{0,2}/[ ]?/[ ]?[^\s:/@.]{1,64}[ ]?:[ ]?"
+    r"(?P<password>[^\s/@:.]{1,64}(?:[ ]{1,2}[^\s/@:.]{1,64}){1,2})"
+    r"(?=[ ]{1,2}[\w-]+[ ]?\.[ ]?[A-Za-z])"
+)
+_PASSWORD_PIECES_MIN = 6
 # A URL's user part that is a token (`https://TOKEN@github.com/…`), read
 # through OCR's losses: slashes dropped, the token in up to four pieces
 # ("https: j 23Kwixvbu9x@gi thub.com/acme", "https: L67ACs9f 6mTT7 1KeVBPINx@gi
@@ -792,12 +870,14 @@ _URL_USERINFO = re.compile(
 )
 # What OCR left of `scheme://user:PASSWORD@host:port` once it dropped the
 # start: a password-like word right before "@" and a host with a port, an IP
-# address or a path and query ("-Breeze-8347@127.0.0.1:3306",
+# address or a path and query, with the spaces OCR puts before a dot
+# ("-Breeze-8347@127.0.0.1:3306", "-Breeze-3788@127 .0.0.1:3306",
 # "bzecloJ7xYnulr@cluster0.x7k2p.mongodb.net/shop?retryWrites=true").
 # E-mail addresses have none of them.
 _DSN_REMNANT = re.compile(
     r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@"
-    r"(?=(?:\d{1,3}\.){3}\d{1,3}|[\w.-]+:\d{2,5}\b|[\w-]+(?:\.[\w-]+)+/[\w.-]*\?)"
+    r"(?=(?:\d{1,3}[ ]?\.[ ]?){3}\d{1,3}|[\w.-]+(?:[ ]\.[\w.-]+)*:\d{2,5}\b"
+    r"|[\w-]+(?:[ ]?\.[\w-]+)+/[\w.-]*\?)"
 )
 
 
@@ -805,7 +885,14 @@ def _authorization_spans(line: str) -> Iterator[Span]:
     # A header's value is the rest of the line, however OCR cut it into words.
     for match in _AUTHORIZATION.finditer(line):
         run = TOKEN_RUN.match(line, match.end())
-        if run is None or len(run.group()) < 8 or _PLACEHOLDER.fullmatch(run.group()):
+        if run is not None and len(run.group()) < 8:
+            # The value in short pieces ("Bearer ykSBHi7 svuUUSbF"): judged joined.
+            rest = line[run.start() :].rstrip(TRAILING + "\\")
+            joined = rest.replace(" ", "")
+            if len(joined) >= 8 and key_pieces(rest) and token_like(joined):
+                yield run.start(), run.start() + len(rest)
+            continue
+        if run is None or _PLACEHOLDER.fullmatch(run.group()):
             continue
         if NOT_A_SECRET.fullmatch(line[run.start() :].rstrip(TRAILING + "\\")):
             continue  # code: `authorization = base64.decodebytes(authorization)`
@@ -824,10 +911,49 @@ def _query_spans(line: str) -> Iterator[Span]:
         value = match["value"]
         if match["strong"] or not value.isalpha() or token_like(value):
             yield match.span("value")
-    for match in _QUERY_ORPHAN.finditer(line):
-        value = match["value"]
-        if token_like(value) and not value.isdigit() and not hex_like(value):
-            yield match.span("value")
+
+
+def _query_orphan_spans(line: str) -> Iterator[Span]:
+    """A query parameter's value whose name OCR lost, before the next `&name`.
+
+    From the "&" back over up to four pieces that OCR split the value into
+    ("…googleapis . fNNDNbgV fOyo&callback=", "key=[REDACTED] qd ODPNCUI
+    r&cal"), to a word, a marker or anything that is not a piece (a value
+    right after "=" has its name and is not one: `_ORPHAN_PIECE` starts
+    after a space, "/", "." or "?"). Eight letters and digits or more that
+    read as a key's (`_orphan_value`) go.
+    """
+    for amp in _QUERY_NEXT.finditer(line):
+        start = end = amp.start()
+        pieces = 0
+        for piece in reversed(list(_ORPHAN_PIECE.finditer(line, 0, end))):
+            if piece.end() != start or pieces == _ORPHAN_PIECES:
+                break
+            core = _NOT_ALNUM.sub("", piece["piece"])
+            # Capitals inside a URL are a key's ("ODPNCUI"), not a word.
+            if not core.isupper() and reads_as_word(core):
+                break
+            start, pieces = piece.start("piece"), pieces + 1
+        if start < end and _orphan_value(line[start:end]):
+            yield start, end
+
+
+# "&" and the start of the next parameter's name (OCR may cut it: "&cal").
+_QUERY_NEXT = re.compile(r"(?<=[A-Za-z0-9_-])&(?=[A-Za-z_])")
+# A piece of a value and the space before it; the value runs to the next piece.
+_ORPHAN_PIECE = re.compile(r"(?:(?<=[\s/.?])|^)(?P<piece>[A-Za-z0-9_-]+)[ ]{0,2}")
+_ORPHAN_PIECES = 4
+
+
+def _orphan_value(value: str) -> bool:
+    """A key's pieces: 8+ letters and digits, not hex or digits alone, with
+    letters and digits, both cases, or capitals that read as random."""
+    core = _NOT_ALNUM.sub("", value)
+    if len(core) < 8 or hex_like(core) or core.isdigit() or word_inside(core):
+        return False
+    if token_like(value.replace(" ", "")) or has_mixed_case(core):
+        return True
+    return core.isupper() and randomness(core.lower()) >= _GROUPS_RANDOM
 
 
 def _iban_spans(line: str) -> Iterator[Span]:
@@ -836,6 +962,25 @@ def _iban_spans(line: str) -> Iterator[Span]:
         end = iban_at(line, match.start(), labelled=labelled)
         if end is not None:
             yield match.start(), end
+
+
+# An account number in groups of four, as a bank prints an IBAN, whose
+# country and check digits OCR lost ("NVXC 6443 4106 4503 89").
+# Or ungrouped, an IBAN that OCR added or lost a character in ("NLS57IURS3486863612").
+_ACCOUNT_GROUPS = re.compile(
+    r"(?<![\w-])[A-Z0-9]{4}(?:[ ]{1,2}[A-Z0-9]{4}){2,7}(?:[ ]{1,2}[A-Z0-9]{1,3})?(?![\w-])"
+    r"|(?<![\w-])[A-Z]{2}[A-Z0-9]{13,32}(?![\w-])"
+)
+_ACCOUNT_DIGITS = 10
+
+
+def _account_spans(line: str) -> Iterator[Span]:
+    """An account number with ten digits or more, beside a bank word."""
+    if _BANK_WORDS.search(line) is None:
+        return
+    for match in _ACCOUNT_GROUPS.finditer(line):
+        if sum(c.isdigit() for c in match.group()) >= _ACCOUNT_DIGITS:
+            yield match.span()
 
 
 def _grouped_spans(line: str) -> Iterator[Span]:
@@ -942,6 +1087,9 @@ def _end_piece(line: str, spans: list[Span]) -> Span | None:
 class LineSecrets:
     spans: list[Span]  # merged, in order
     dangling: bool  # ends with a label whose value is not on this line
+    # Ends with a labelled value too short to be whole ("API_KEY=sk- ant"):
+    # OCR lost its middle, and its rest may start the next row.
+    cut: bool = False
 
 
 # Cheap tests that rule a rule out for most lines (a screen has hundreds):
@@ -955,10 +1103,13 @@ _CARD_HINT = re.compile(r"[0-9OoIlSB|](?:[ \t-]{0,3}[0-9OoIlSB|]){12}")
 # "c" ("fb8890ce2548331¢4a3d46"), "¥" for "Y" ("NH7S¥-27772-45QT3"). Between a
 # token's characters (a letter or digit on one side, a letter, digit or
 # separator on the other) it is read as the letter it stands for, so the
-# token is judged whole; elsewhere ("5 ¢", "¥100", "20 °C") it stays.
+# token is judged whole; elsewhere ("5 ¢", "¥100", "20 °C") it stays. A letter
+# outside ASCII between two of a token's ASCII letters or digits ("…-TéqmGp6…",
+# OCR's "é" for "6") is read as a letter too.
 _SYMBOL_LETTERS = {"¢": "c", "©": "c", "¥": "Y", "£": "E", "€": "e", "§": "S", "®": "R"}
 _SYMBOL_IN_TOKEN = re.compile(
     r"(?<=[A-Za-z0-9])[^\x00-\x7f\w\s](?=[A-Za-z0-9_-])|(?<=[_-])[^\x00-\x7f\w\s](?=[A-Za-z0-9])"
+    r"|(?<=[A-Za-z0-9])[^\x00-\x7f\s](?=[A-Za-z0-9])"
 )
 
 
@@ -988,6 +1139,7 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
     if _RANDOMISH.search(line):
         found += _random_spans(line)
         found += _lone_word_spans(line)
+        found += _unopened_tail_spans(line)
         if "export" in line:
             found += _export_spans(line)
     if "/" in line or "@" in line:
@@ -997,21 +1149,26 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
         found += _authorization_spans(line)
     if "=" in line:
         found += _query_spans(line)
+    if "&" in line:
+        found += _query_orphan_spans(line)
     if _IBAN_HINT.search(line):
         found += _iban_spans(line)
     if "[REDACTED]" in line:
         found += _after_marker_spans(line)
     if _CARD_HINT.search(line):
         found += card_spans(line)
+    if _CARD_HINT.search(line) or _IBAN_HINT.search(line):
+        found += _account_spans(line)
     if "-" in line or "—" in line or "–" in line:
         found += _grouped_spans(line)
-    dangling = False
+    dangling = cut = False
     if any(word in lowered for word in _LABEL_WORDS):
         labelled, dangling = _labelled_spans(line)
         found += labelled
         found += _name_then_value_spans(line)
         found += _aws_secret_spans(line)
         dangling = dangling and not labelled
+        cut = bool(labelled) and _cut_value(line, labelled[-1])
     if emails and "@" in line:
         found += (m.span() for m in _EMAIL.finditer(line))
     dangling = dangling or (auth and _AUTHORIZATION_AT_END.search(line) is not None)
@@ -1019,4 +1176,13 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
     end_piece = _end_piece(line, spans)
     if end_piece is not None:
         spans = merge([*spans, end_piece])
-    return LineSecrets(spans, dangling)
+    return LineSecrets(spans, dangling, cut)
+
+
+# A labelled value with fewer letters and digits than this, ending its row, is cut.
+_CUT_VALUE = 8
+
+
+def _cut_value(line: str, span: Span) -> bool:
+    start, end = span
+    return not line[end:].strip(TRAILING) and sum(c.isalnum() for c in line[start:end]) < _CUT_VALUE

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -221,12 +222,20 @@ def _strings(text: str) -> list[str]:
     return found
 
 
+# Bytes below a space: the length and position bytes between an FTS block's terms.
+_CONTROL = re.compile(r"[\x00-\x1f]+")
+
+
 def stored_texts(store: MemoryStore) -> list[tuple[str, str]]:
     """Every value in every table of the decrypted store, as (table.column, text).
 
     Text as is (JSON decoded into its strings); blobs (the FTS index, job
-    payloads) read byte for byte as Latin-1, except JPEG thumbnails (320 px
-    wide, no legible text) and the vector index (floats).
+    payloads) read byte for byte as Latin-1 and cut at control bytes, except
+    JPEG thumbnails (320 px wide, no legible text) and the vector index
+    (floats). Cut, because `fold` drops what is not a letter or a digit: an
+    FTS block keeps its terms apart with length bytes, and folded whole, the
+    end of one term ran on into the next ("exampl" + "fduqmvc" held a run
+    that no stored text holds). A term is in one piece between them.
     """
     found = []
     with store.read() as conn:
@@ -243,7 +252,11 @@ def stored_texts(store: MemoryStore) -> list[tuple[str, str]]:
                     if isinstance(value, str):
                         found += [(f"{table}.{column}", text) for text in _strings(value)]
                     elif isinstance(value, bytes) and not value.startswith(b"\xff\xd8"):
-                        found.append((f"{table}.{column}", value.decode("latin-1")))
+                        found += [
+                            (f"{table}.{column}", piece)
+                            for piece in _CONTROL.split(value.decode("latin-1"))
+                            if piece
+                        ]
     return found
 
 

@@ -4,7 +4,8 @@ OCR cuts a key into word boxes and rows; the rules find most of it, and a
 piece of 8 or more characters that no rule can judge alone (too short for
 `looks_random`, among words on its row) is left in clear. Beside a secret
 found (on its row or the rows above and below), such a word goes when it
-reads as a key's piece (`key_fragment`). Elsewhere it stays. A span found
+reads as a key's piece (`_near_piece`; `key_fragment`, tested here too,
+judges a string's end whose opening quote OCR lost). Elsewhere it stays. A span found
 inside a word takes the whole word (and a key's first pieces a space before
 it), and a row that is a key broken into short pieces goes whole.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from mirix_desktop.privacy.redaction import REDACTION_MARKER, Redactor, key_fragment
+from mirix_desktop.privacy.redaction import REDACTION_MARKER, Redactor
+from mirix_desktop.privacy.secret_patterns import key_fragment
 
 M = REDACTION_MARKER
 NPM = "npm_Q7hTz2LwVbN8xYc4RfJk1MpS5dGe9AuH3iOa"
