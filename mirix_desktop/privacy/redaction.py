@@ -340,7 +340,7 @@ def _string_closed(text: str, span: Span) -> bool:
     """Whether the secret at `span` ends a string (its row's last character a
     closing quote): it did not run off ("…Bearer -AI-VDqv-…740EYTQGVVL'"), even
     when OCR lost the quote that opened it."""
-    return text[span[1] :].strip() in OPENERS
+    return text[span[1] :].strip().rstrip(",;)]}") in OPENERS
 
 
 def _continues(word: str) -> bool:
@@ -911,8 +911,10 @@ class Redactor:
             and not _string_closed(upper, own[-1])
         )
         runs_on = ran_off and (wrapped or fragment)
+        # A string closed at the row's end is whole: not a key's start ('"shop-prod-41822",').
+        closed = any(c in OPENERS for c in upper[tail + len(last) :])
         if spans[r + 1] and spans[r + 1][0][0] <= first.start():
-            if wrapped and untouched and len(last) >= 4 and token_like(last):
+            if wrapped and untouched and not closed and len(last) >= 4 and token_like(last):
                 # The row below starts with a secret: this row's tail is its start.
                 spans[r] = merge([*spans[r], (tail, tail + len(last))])
             if not runs_on:

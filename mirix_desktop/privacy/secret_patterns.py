@@ -378,23 +378,23 @@ def key_pieces(text: str) -> bool:
 _FRAGMENT_MIN = 8
 
 
-def key_fragment(word: str) -> bool:
-    """Whether a word beside a secret found reads as a piece of a key.
+def key_fragment(word: str, least: int = _FRAGMENT_MIN) -> bool:
+    """Whether a word in a key's place reads as a piece of one.
 
-    Next to a secret, a piece of it that OCR split off (a wrapped tail, a
-    word box of its middle, the rest of a key whose prefix went with the
-    part found) needs less to be judged random than anywhere else: 8+
-    letters and digits (dashes and underscores inside), both cases or
+    A piece of a key that OCR split off, where the row says a key ends (a
+    string's closing quote), needs less to be judged random than anywhere
+    else: `least` (8) letters and digits or more (dashes and underscores
+    inside), both cases or
     letters with digits, not hexadecimal in one case, no run of five small
     letters that reads as a word (`word_inside`), randomness of at least 0.7.
     """
     core = word.strip(_PIECE_EDGES)
-    if len(core) < _FRAGMENT_MIN or not core.isascii() or "REDACTED" in core:
+    if len(core) < least or not core.isascii() or "REDACTED" in core:
         return False
     if not all(c.isalnum() or c in "-_" for c in core):
         return False
     plain = core.replace("-", "").replace("_", "")
-    if len(plain) < _FRAGMENT_MIN or hex_like(plain):
+    if len(plain) < least or hex_like(plain):
         return False
     upper = any(c.isupper() for c in plain)
     lower = any(c.islower() for c in plain)

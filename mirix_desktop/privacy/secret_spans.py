@@ -137,7 +137,9 @@ NOT_A_SECRET = re.compile(
     r"|&(?:'\w+\s+)?(?:mut\s+)?[\w\[\]{}<>']+[,).].*|->.*"
     r"|\$\{?\w+\}?|\{\{?[\w. ]*\}?\}|%\w+%|<[\w .-]+>"  # placeholders, env variables
     r"|(?:str|bytes|int|bool|string|number|SecretStr|Optional|Union)\b.*"  # type annotations
-    r"|[,;)\]}].*"  # code after an empty string OCR read as one quote: `passwd=", acct="`
+    # Code after an empty string OCR read as one quote: `passwd=", acct="`
+    # (not a key starting with a bracket: `SECRET_KEY = )g4@(y+cub“#o`).
+    r"|[,;)\]}](?:[\s,;)\]}].*)?"
     r"|.*\s=\s.*"  # an annotation with a default: `token: TokenOpt = None`
 )
 _FIRST_WORD = re.compile(r"[A-Za-z_][\w.]*(?=$|[\s,;)\]}`'\"])")
@@ -609,8 +611,10 @@ def _string_tail(line: str) -> bool:
 # The end of a quoted key whose opening quote and start OCR lost, ending a
 # row after other words ("http GET :8000/admin/users 30eWjeul4-Nk_'").
 _UNOPENED_TAIL = re.compile(
-    r"(?<=\s)(?P<word>[A-Za-z0-9+/_-]{8,})(?P<quote>[\"'”’`])[ \t]*[,;)\]}]*[ \t]*$"
+    r"(?<!\S)(?P<word>[A-Za-z0-9+/_-]{6,})(?P<quote>[\"'”’`])[ \t]*[,;)\]}]*[ \t]*$"
 )
+# The closing quote marks it: a key's piece from six letters and digits ("F6Hvs5m\" )").
+_UNOPENED_MIN = 6
 # The quotes that open a string a closing one ends, as OCR reads them.
 OPENERS = {"'": "'‘", '"': '"“', "’": "'‘’", "”": '"“”', "`": "`"}
 
@@ -620,7 +624,7 @@ def _unopened_tail_spans(line: str) -> Iterator[Span]:
     match = _UNOPENED_TAIL.search(line)
     if match is None or any(c in OPENERS[match["quote"]] for c in line[: match.start()]):
         return
-    if key_fragment(match["word"]):
+    if key_fragment(match["word"], _UNOPENED_MIN):
         yield match.span("word")
 
 

@@ -561,3 +561,39 @@ def test_digits_on_the_row_below_a_token_label_go_and_a_count_stays() -> None:
     lines = ["access_token", "290387977375", "expires_in", "3600"]
     out, _ = Redactor().redact_lines(lines)
     assert out == ["access_token", M, "expires_in", "3600"], out
+
+
+# -- seed-40: a key's short end before its quote, a string's end alone, a bracket first --
+
+
+@pytest.mark.parametrize(
+    ("secret", "lines"),
+    [
+        (
+            "sk-" + "x" * 20 + "T3BlbkFJ" + "Qw7eRt9yUi0pAsDlF6Hvs5m",
+            ["from openai import OpenAL", 'client = OpenAI F6Hvs5m" )'],
+        ),
+        (
+            "AIzaSyDjjo3kra-CnijJpzB2-nNUHa",
+            ['"project_id": "shop-prod-41822",', 'jjo3kra-CnijJpzB2-nNUHa",', '“europe-west1"'],
+        ),
+    ],
+)
+def test_a_keys_end_before_a_quote_goes(secret: str, lines: list[str]) -> None:
+    out, _ = Redactor().redact_lines(lines)
+    assert clean(out, secret), out
+    assert out[0] == lines[0] and out[-1] != M, out
+
+
+def test_a_django_key_starting_with_a_bracket_goes() -> None:
+    lines = ["SECRET_KEY = )g4@(y+cub“#o jasquq!", "DEBUG = False"]
+    out, _ = Redactor().redact_lines(lines)
+    assert out == [f"SECRET_KEY = {M}", "DEBUG = False"], out
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['passwd=", acct="', "token = ) if ready else None", '    world"', "    end='')"],
+)
+def test_code_after_an_empty_string_or_a_words_end_stays(line: str) -> None:
+    assert Redactor().redact_lines([line])[0] == [line]
