@@ -181,7 +181,8 @@ _ANY_PRIVATE = re.compile(_PRIVATE)
 # file): random keys and passwords, and the token or password commands of
 # the common CLIs and password stores, as OCR reads them ("openss] rand").
 _SECRET_COMMAND = re.compile(
-    r"(?i)(?:\bopenss[l1I|\]][ ]?rand\b|token_(?:urlsafe|hex|bytes)\b|-c[ ]+\S?import[ ]secrets\b"
+    r"(?i)(?:\bopenss[l1I|\]][ ]?rand\b|\brand[ ]+-(?:base64|hex)\b|token_(?:urlsafe|hex|bytes)\b"
+    r"|-c[ ]+\S?import[ ]secrets\b"
     r"|\bpwgen\b|gen-random"
     r"|/dev/u?random\b|print-(?:access|identity)-token\b|get-access-token\b"
     r"|\bgh[ ]+auth[ ]+token\b|\bpass[ ]+show[ ]+\S|secret-tool[ ]+lookup\b"

@@ -833,7 +833,8 @@ def _dsn_spans(line: str) -> Iterator[Span]:
             yield match.span("password")
     if "@" in line:
         for match in _DSN_REMNANT.finditer(line):
-            value = match["password"]
+            # In pieces too ("uri: Tyi7aEO 3PGjrLY @cluster0.…/shop?…").
+            value = match["password"].replace(" ", "")
             # The host's port, IP or path and query are what no e-mail address
             # has. A user name ("admin@", "ec2-user@") stays: a password has a
             # digit and a capital, or 10+ characters with two digits and no word.
@@ -874,12 +875,13 @@ _URL_USERINFO = re.compile(
 )
 # What OCR left of `scheme://user:PASSWORD@host:port` once it dropped the
 # start: a password-like word right before "@" and a host with a port, an IP
-# address or a path and query, with the spaces OCR puts before a dot
+# address or a path and query, with the spaces OCR puts before a dot and
+# inside the password
 # ("-Breeze-8347@127.0.0.1:3306", "-Breeze-3788@127 .0.0.1:3306",
 # "bzecloJ7xYnulr@cluster0.x7k2p.mongodb.net/shop?retryWrites=true").
 # E-mail addresses have none of them.
 _DSN_REMNANT = re.compile(
-    r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@"
+    r"(?<![^\s:/])(?P<password>[^\s@:/]{8,}|[^\s@:/]{3,}(?:[ ]{1,2}[^\s@:/]{3,}){1,2})[ ]?@"
     r"(?=(?:\d{1,3}[ ]?\.[ ]?){3}\d{1,3}|[\w.-]+(?:[ ]\.[\w.-]+)*:\d{2,5}\b"
     r"|[\w-]+(?:[ ]?\.[\w-]+)+/[\w.-]*\?)"
 )

@@ -597,3 +597,23 @@ def test_a_django_key_starting_with_a_bracket_goes() -> None:
 )
 def test_code_after_an_empty_string_or_a_words_end_stays(line: str) -> None:
     assert Redactor().redact_lines([line])[0] == [line]
+
+
+# -- seed-42 and seed-43 --------------------------------------------------------------
+
+
+def test_a_dsn_password_in_pieces_before_the_at_sign_goes() -> None:
+    row = "uri: Tyi7aEO 3PGjrLY @cluster0.x7k2p.mongodb.net/shop?retryWrites=true"
+    out, _ = Redactor().redact_lines(["database:", row, "pool_size: 10"])
+    assert out[1] == f"uri: {M} @cluster0.x7k2p.mongodb.net/shop?retryWrites=true", out
+
+
+def test_an_email_address_in_prose_stays() -> None:
+    row = "Write to Ada Lovelace ada @example.com/contact?ref=mail or call"
+    assert Redactor().redact_lines([row])[0] == [row]
+
+
+def test_the_output_of_openssl_rand_goes_when_ocr_lost_openssl() -> None:
+    lines = [f"{PROMPT} rand -base64 32", "YMoKm0c=", PROMPT]
+    out, _ = Redactor().redact_lines(lines)
+    assert out == [lines[0], M, PROMPT], out
