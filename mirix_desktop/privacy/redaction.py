@@ -611,6 +611,39 @@ def _prose_word(word: str) -> bool:
     return sum(pair in COMMON_PAIRS for pair in pairs) >= _WORD_PAIRS * len(pairs)
 
 
+def _stacked_pieces(upper: str, lower: str) -> bool:
+    """Two rows, one above the other, each one piece of a key, that read as one key.
+
+    A key wrapped over rows whose label OCR lost ("-PurYPloL-" | "AT-2arcGMWIAA"):
+    each row a single word of a key's characters, five letters and digits or
+    more, not a word; joined without their separators, 14 or more with
+    digits and both cases, no word inside, randomness of at least 0.6.
+    """
+    pieces = [upper.strip(), lower.strip()]
+    if not all(len(p.split()) == 1 and _KEY_PIECE.fullmatch(p.strip(_EDGES)) for p in pieces):
+        return False
+    cores = [_NOT_ALNUM.sub("", p) for p in pieces]
+    if min(map(len, cores)) < _STACKED_MIN or any(reads_as_word(c) for c in cores):
+        return False
+    joined = "".join(cores)
+    # As a word alone on its row is judged (`_long_lone_word`): base64's
+    # capitals make letter pairs look common.
+    return (
+        len(joined) >= _STACKED_JOINED
+        and any(c.isdigit() for c in joined)
+        and any(c.islower() for c in joined)
+        and any(c.isupper() for c in joined)
+        and not word_inside(joined)
+        and not hex_like(joined)
+        and randomness(joined) >= _STACKED_RANDOM
+    )
+
+
+_STACKED_MIN = 5
+_STACKED_JOINED = 14
+_STACKED_RANDOM = 0.6
+
+
 def _near_secrets(texts: list[str], whole: list[bool], spans: list[list[Span]]) -> None:
     """Key-like words on and beside the rows where a secret was found go too."""
     found = [bool(row) or whole[r] for r, row in enumerate(spans)]
@@ -770,6 +803,12 @@ class Redactor:
         for r, text in enumerate(texts):
             if not whole[r] and not spans[r] and _broken_key_row(text):
                 spans[r] = [(0, len(text))]
+        for r in range(len(rows) - 1):
+            if whole[r] or whole[r + 1] or spans[r] or spans[r + 1]:
+                continue
+            if _stacked_pieces(texts[r], texts[r + 1]) and _next_row(rows, texts, r, boxes)[0]:
+                spans[r] = [(0, len(texts[r]))]
+                spans[r + 1] = [(0, len(texts[r + 1]))]
         for r in range(len(rows) - 1):
             if whole[r + 1] or spans[r + 1]:
                 continue

@@ -919,6 +919,22 @@ def _query_spans(line: str) -> Iterator[Span]:
             yield match.span("value")
 
 
+def _url_row_spans(line: str) -> Iterator[Span]:
+    """A key's piece among a URL's broken parts ("https: //maps.googleapis
+    92u-ADBFrQ5j lback=initMap"): a word of no URL syntax that reads as one
+    (`key_fragment`), on a row with a URL."""
+    if _URL_START.search(line) is None:
+        return
+    for word in _URL_ROW_WORD.finditer(line):
+        if key_fragment(word.group()):
+            yield word.span()
+
+
+_URL_START = re.compile(r"(?i)\b(?:https?|wss?|ftp)[ ]?:[ ]?//")
+# A word with no URL syntax in it, one piece of a broken URL row.
+_URL_ROW_WORD = re.compile(r"(?<!\S)[A-Za-z0-9_-]{8,}(?!\S)")
+
+
 def _query_orphan_spans(line: str) -> Iterator[Span]:
     """A query parameter's value whose name OCR lost, before the next `&name`.
 
@@ -1157,6 +1173,8 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
         found += _query_spans(line)
     if "&" in line:
         found += _query_orphan_spans(line)
+    if "//" in line:
+        found += _url_row_spans(line)
     if _IBAN_HINT.search(line):
         found += _iban_spans(line)
     if "[REDACTED]" in line:

@@ -617,3 +617,45 @@ def test_the_output_of_openssl_rand_goes_when_ocr_lost_openssl() -> None:
     lines = [f"{PROMPT} rand -base64 32", "YMoKm0c=", PROMPT]
     out, _ = Redactor().redact_lines(lines)
     assert out == [lines[0], M, PROMPT], out
+
+
+# -- seed-44 and seed-45 --------------------------------------------------------------
+
+
+def test_a_keys_pieces_on_two_rows_whose_label_ocr_lost_go() -> None:
+    # The end of a wrapped row far right, its rest at the margin below.
+    screen: list[tuple[str, Box]] = [
+        ("ANTHROPIC_BASE_URL=https: //api.anthropic.com", (24, 27, 476, 18)),
+        ("-PurYPloL-", (1144, 54, 103, 14)),
+        ("AT-2arcGMWIAA", (24, 82, 140, 13)),
+        ("MAX_TOKENS=4096", (25, 109, 161, 17)),
+    ]
+    out = redacted(screen)
+    assert out == [screen[0][0], M, M, screen[3][0]], out
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["Pictures", "README.md"],
+        ["x86_64-linux", "libgtk3-dev"],
+        ["--verbose", "--dry-run"],
+        ["ChaCha20", "Poly1305x"],
+    ],
+)
+def test_two_stacked_names_stay(lines: list[str]) -> None:
+    assert Redactor().redact_lines(lines)[0] == lines
+
+
+def test_a_keys_piece_among_a_broken_urls_parts_goes() -> None:
+    row = 'https: //maps.googleapis 92u-ADBFrQ5j lback=initMap">'
+    out, _ = Redactor().redact_lines(["<script async", row, "src=", "</script>"])
+    assert out[1] == f'https: //maps.googleapis {M} lback=initMap">', out
+
+
+def test_words_beside_a_url_stay() -> None:
+    lines = [
+        "git clone https://github.com/acme/shop.git MyRepo2 --depth 1",
+        "See https://example.com/docs for Installation instructions",
+    ]
+    assert Redactor().redact_lines(lines)[0] == lines
