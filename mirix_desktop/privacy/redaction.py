@@ -217,6 +217,13 @@ _OUTPUT_ROWS = 3
 _OUTPUT_WORDS = 3
 
 
+# All OCR kept of a BEGIN armour ("PRIVATE"), above a private key's first
+# body row: base64 of DER ("MIIEpAIBAAKCAQEA…", OCR's "P" for "p" too) or of
+# an OpenSSH key ("b3BlbnNzaC1rZXktdjEA…").
+_ARMOUR_WORD = re.compile(r"[\W_]{0,8}PR[I1l|]VATE[\W_]{0,8}")
+_KEY_BODY_START = re.compile(r"MII[A-Za-z0-9+/]{4}|b3BlbnNzaC")
+
+
 def _pem_begin(line: str) -> re.Match[str] | None:
     """The armour that starts a private key on `line`, if there is one."""
     if "VATE" not in line.upper():
@@ -892,12 +899,16 @@ class Redactor:
                 whole[r] = True
                 in_key = not _pem_ends(text)
                 continue
-            begin = _pem_begin(text)
+            begin = _pem_begin(text) or (
+                r + 1 < len(texts)
+                and _ARMOUR_WORD.fullmatch(text) is not None
+                and _KEY_BODY_START.match(texts[r + 1]) is not None
+            )
             if begin:
                 # Every row up to END goes, and without an END (the key runs
                 # off the screen) everything after it: the body alone is the key.
                 whole[r] = True
-                in_key = not _pem_ends(text, begin.end())
+                in_key = not _pem_ends(text, begin.end() if isinstance(begin, re.Match) else 0)
                 keys += 1
         return whole, keys
 

@@ -659,3 +659,24 @@ def test_words_beside_a_url_stay() -> None:
         "See https://example.com/docs for Installation instructions",
     ]
     assert Redactor().redact_lines(lines)[0] == lines
+
+
+# -- seed-46 ----------------------------------------------------------------------------
+
+
+def test_a_private_key_whose_armour_ocr_read_as_private_alone_goes_whole() -> None:
+    screen: list[tuple[str, Box]] = [
+        ("dev@workstation: ~/projects/shop$ cat deploy/tls.key", (25, 26, 373, 14)),
+        ("PRIVATE", (98, 48, 55, 10)),
+        ("MIIEPAIBAAKCAQEAH} vSnyPBGCZcggSae-+ 9clJc-+ gnOOS6HsFakhgopkOPs", (21, 60, 568, 29)),
+        ("1jID/CUjt2ixqGLeasdAm", (25, 81, 361, 29)),
+        ("ND PRIVATE KEY-", (59, 174, 112, 10)),
+        ("dev@workstation: ~/projects/shop$", (25, 194, 244, 14)),
+    ]
+    out = redacted(screen)
+    assert out == [screen[0][0], M, M, M, M, screen[5][0]], out
+
+
+def test_private_alone_above_ordinary_text_stays() -> None:
+    lines = ["Visibility", "PRIVATE", "Only you can see this repository."]
+    assert Redactor().redact_lines(lines)[0] == lines
