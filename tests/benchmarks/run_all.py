@@ -55,6 +55,7 @@ BENCHMARKS = [
     Benchmark("settings_live", (), "a saved setting reaching the running daemon", True),
     Benchmark("fuzz_ingest", (), "malformed images through ingest", False),
     Benchmark("redaction_suite", (), "rendered secrets stored in clear, false positives", False),
+    Benchmark("redaction_fp_wide", (), "redaction false positives, stdlib and terminal", False),
     Benchmark("endurance", ("--hours", "8", "--speed", "10"), "8 h of capture at 10x", False),
     Benchmark("search_latency", ("--sizes", "1000000"), "search at a million memories", False),
     Benchmark("locomo_recall", (), "LoCoMo evidence recall@10", False),
