@@ -360,6 +360,8 @@ def _continues(word: str) -> bool:
         return False  # already done
     if not core or word.endswith(("$", "#", ">")) or ":" in word or "=" in word.rstrip("="):
         return False  # punctuation, a shell prompt, a URL, the next `NAME=value`
+    if _PROTOCOL.fullmatch(word):
+        return False  # a response's status line: "HTTP/1.1 200 OK"
     if any(c in "{}[]|\\^<>" for c in word):
         # OCR's reading of glyphs it could not place; "[1]," is JSON.
         return len(core) >= _GLYPH_PIECE_MIN
@@ -370,6 +372,7 @@ def _continues(word: str) -> bool:
 
 
 _CAPITALS_RANDOM = 0.6
+_PROTOCOL = re.compile(r"[A-Z]{2,}/\d+(?:\.\d+)*")
 _GLYPH_PIECE_MIN = 3
 
 

@@ -930,7 +930,8 @@ def _url_row_spans(line: str) -> Iterator[Span]:
             yield word.span()
 
 
-_URL_START = re.compile(r"(?i)\b(?:https?|wss?|ftp)[ ]?:[ ]?//")
+# A URL, or httpie's and curl's shorthand for localhost (":8000/admin/users").
+_URL_START = re.compile(r"(?i)\b(?:https?|wss?|ftp)[ ]?:[ ]?//|(?<!\S):\d{2,5}/")
 # A word with no URL syntax in it, one piece of a broken URL row.
 _URL_ROW_WORD = re.compile(r"(?<!\S)[A-Za-z0-9_-]{8,}(?!\S)")
 
@@ -1173,7 +1174,7 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
         found += _query_spans(line)
     if "&" in line:
         found += _query_orphan_spans(line)
-    if "//" in line:
+    if "/" in line:
         found += _url_row_spans(line)
     if _IBAN_HINT.search(line):
         found += _iban_spans(line)

@@ -680,3 +680,15 @@ def test_a_private_key_whose_armour_ocr_read_as_private_alone_goes_whole() -> No
 def test_private_alone_above_ordinary_text_stays() -> None:
     lines = ["Visibility", "PRIVATE", "Only you can see this repository."]
     assert Redactor().redact_lines(lines)[0] == lines
+
+
+def test_a_keys_piece_after_a_localhost_url_goes() -> None:
+    # seed-51: httpie's 'Authorization:Bearer …' lost but for the token's end.
+    row = f"{PROMPT} http GET :8000/admin/users QdpwQTyzL-cAej"
+    out, _ = Redactor().redact_lines([row, "HTTP/1.1 200 OK"])
+    assert out == [f"{PROMPT} http GET :8000/admin/users {M}", "HTTP/1.1 200 OK"], out
+
+
+def test_a_pod_name_after_a_command_stays() -> None:
+    row = f"{PROMPT} kubectl logs web-7d4b9c8f6-x2kqz --since 5m"
+    assert Redactor().redact_lines([row])[0] == [row]
