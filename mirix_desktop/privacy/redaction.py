@@ -128,6 +128,7 @@ from mirix_desktop.privacy.secret_patterns import (
     TOKEN_RUN,
     extend_token,
     hex_like,
+    key_piece,
     key_pieces,
     looks_random,
     randomness,
@@ -598,7 +599,7 @@ def _between_spans(text: str, spans: list[Span]) -> list[Span]:
         words = [w.strip(_EDGES) for w in gap.split()]
         if (
             0 < len(words) <= _BETWEEN_MAX
-            and all(w and _KEY_PIECE.fullmatch(w) for w in words)
+            and all(w and key_piece(w) for w in words)
             and not any(_prose_word(w) for w in words)
         ):
             joined[-1] = (joined[-1][0], end)
@@ -606,8 +607,6 @@ def _between_spans(text: str, spans: list[Span]) -> list[Span]:
             joined.append((start, end))
     return joined
 
-
-_KEY_PIECE = re.compile(r"[A-Za-z0-9+/=_.~-]+")
 
 
 def _prose_word(word: str) -> bool:
@@ -630,7 +629,7 @@ def _stacked_pieces(upper: str, lower: str) -> bool:
     digits and both cases, no word inside, randomness of at least 0.6.
     """
     pieces = [upper.strip(), lower.strip()]
-    if not all(len(p.split()) == 1 and _KEY_PIECE.fullmatch(p.strip(_EDGES)) for p in pieces):
+    if not all(len(p.split()) == 1 and key_piece(p.strip(_EDGES)) for p in pieces):
         return False
     cores = [_NOT_ALNUM.sub("", p) for p in pieces]
     if min(map(len, cores)) < _STACKED_MIN or any(reads_as_word(c) for c in cores):

@@ -361,6 +361,11 @@ def reads_as_word(core: str) -> bool:
     return len(core) == 4 and all(lowered[i : i + 2] in COMMON_PAIRS for i in range(3))
 
 
+def key_piece(word: str) -> bool:
+    """Whether a word (its edges stripped) is made of a key's characters, not a dotted name."""
+    return _KEY_PIECE.fullmatch(word) is not None and _DOTTED_NAME.search(word) is None
+
+
 def key_pieces(text: str) -> bool:
     """Whether a row is pieces of one key that OCR cut at many places: at most
     twelve, each made of a key's characters (a dot or a quote OCR set at its
@@ -369,7 +374,7 @@ def key_pieces(text: str) -> bool:
     words = [w for w in words if w]
     if not words or len(words) > _KEY_PIECES_MAX:
         return False
-    if not all(_KEY_PIECE.fullmatch(w) and not _DOTTED_NAME.search(w) for w in words):
+    if not all(key_piece(w) for w in words):
         return False
     return not any(reads_as_word(_NOT_ALNUM.sub("", w)) for w in words)
 
