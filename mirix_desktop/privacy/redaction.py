@@ -608,7 +608,6 @@ def _between_spans(text: str, spans: list[Span]) -> list[Span]:
     return joined
 
 
-
 def _prose_word(word: str) -> bool:
     core = _NOT_ALNUM.sub("", word)
     if core.lower() in _JOINING_WORDS:
