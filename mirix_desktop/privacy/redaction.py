@@ -552,7 +552,7 @@ def _key_groups(text: str) -> bool:
     "Store it somewhere safe:"), however its letters read: OCR's groups
     of a random key often read as words by their letter pairs ("SUICG").
     """
-    row = text.strip().strip(_EDGES)
+    row = text.strip().strip(_EDGES + " -—–")  # a dash OCR kept of a lost group
     if _KEY_GROUPS.fullmatch(row) is None:
         return False
     groups = [g for g in re.split(r"[ ]?[-—–][ ]?", row) if g]

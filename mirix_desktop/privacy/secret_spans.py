@@ -117,6 +117,7 @@ _FLAG_AT_END = re.compile(
 # `export WORD` alone: OCR dropped the `NAME=` of `export NAME=KEY` and kept
 # a piece of the key (an exported variable's name is a plain identifier).
 _EXPORT = re.compile(r"(?<![\w-])export[ \t]+(?P<value>[^\s=]{6,})[ \t]*$")
+_EXPORT_AT_END = re.compile(r"(?:[$#>%][ \t]*|^[ \t]*)export[ \t]*$")
 _EXPORT_PIECES = re.compile(r"(?<![\w-])export[ \t]+(?P<value>[^=]*?\S)[ \t]*$")
 # A variable's name as a shell takes it: `export PATH JAVA_HOME` exports two.
 _SHELL_NAME = re.compile(r"[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*")
@@ -780,10 +781,11 @@ def _plain(word: str) -> bool:
 
 
 # A key's name, then its value after a gap (a table: "access_token  eyJhbGci…").
-# The name may be cut by OCR ("access_toke") and the value be in pieces.
+# The name may be cut by OCR ("access_toke") and the value be in pieces, or
+# start with a dash OCR set apart ("- 1le5c5d72ad03bc8…").
 _NAME_THEN_VALUE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z0-9]*[_.-][\w.-]*?(?i:t[o0]ken?|secret|passw[o0]rd|passwd|api[_-]?key)"
-    r"[\"']?[ \t]+[\"']?(?P<value>[^\s\"']{8,}(?:[ ]{1,2}[^\s\"']+){0,2})[\"',]*[ \t]*$"
+    r"[\"']?[ \t]+[\"']?(?P<value>(?:-[ ])?[^\s\"']{8,}(?:[ ]{1,2}[^\s\"']+){0,2})[\"',]*[ \t]*$"
 )
 
 
@@ -1197,6 +1199,8 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
     if emails and "@" in line:
         found += (m.span() for m in _EMAIL.finditer(line))
     dangling = dangling or (auth and _AUTHORIZATION_AT_END.search(line) is not None)
+    # `export` ending a typed command: its `NAME=value` went onto the next row.
+    dangling = dangling or ("export" in line and _EXPORT_AT_END.search(line) is not None)
     spans = merge(found)
     end_piece = _end_piece(line, spans)
     if end_piece is not None:

@@ -692,3 +692,43 @@ def test_a_keys_piece_after_a_localhost_url_goes() -> None:
 def test_a_pod_name_after_a_command_stays() -> None:
     row = f"{PROMPT} kubectl logs web-7d4b9c8f6-x2kqz --since 5m"
     assert Redactor().redact_lines([row])[0] == [row]
+
+
+# -- seed-22 to seed-24, fixed after their one measurement -------------------------------
+
+
+def test_export_ending_a_command_takes_the_key_on_the_row_below() -> None:
+    screen: list[tuple[str, Box]] = [
+        (f"{PROMPT} export", (25, 27, 379, 18)),
+        ("BZKYigsexk", (1004, 50, 104, 27)),
+        (f"{PROMPT} python chat.py --model gpt-40", (25, 81, 595, 18)),
+    ]
+    out = redacted(screen)
+    assert out == [screen[0][0], M, screen[2][0]], out
+
+
+def test_export_alone_above_a_command_keeps_it() -> None:
+    lines = [f"{PROMPT} export", "declare -x HOME=/home/ada", "declare -x LANG=C.UTF-8"]
+    assert Redactor().redact_lines(lines)[0] == lines
+
+
+def test_a_value_after_a_cut_label_starting_with_a_dash_set_apart_goes() -> None:
+    screen: list[tuple[str, Box]] = [
+        ('"ok": true,', (49, 54, 112, 16)),
+        ('"access_toke', (49, 81, 126, 18)),
+        ('- 1le5c5d72ad03bc810324a451la80e5ead",', (699, 81, 373, 18)),
+        ('"scope": "chat:write,channels: read"', (49, 104, 377, 27)),
+    ]
+    out = redacted(screen)
+    secret = "xoxp-1-2-3-11e5c5d72ad03bc810324a4511a80e5ead"
+    assert clean(out, secret), out
+    assert kept(out, screen, 0, 1, 3)
+
+
+def test_recovery_groups_with_a_dash_left_of_a_lost_group_go() -> None:
+    screen: list[tuple[str, Box]] = [
+        ("Your recovery key", (25, 27, 183, 18)),
+        ("Store it somewhere safe:", (25, 54, 255, 14)),
+        ("VFRRJ - 8DQ59 -", (25, 82, 116, 15)),
+    ]
+    assert redacted(screen)[2] == M
