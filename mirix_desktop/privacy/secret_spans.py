@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from mirix_desktop.privacy.char_model import surprise
 from mirix_desktop.privacy.secret_patterns import (
     IBAN_START,
     OPENAI_MARK,
@@ -585,6 +586,73 @@ def _long_lone_word(word: str, core: str) -> bool:
         and not hex_like(core)
         and randomness(core) >= _LONG_LONE_RANDOM
     )
+
+
+# A row read as a key's piece by the character model (`char_model.surprise`).
+_MODEL_MIN = 8
+_MODEL_WORDS = 6
+_INNER_COLON = re.compile(r"(?<=[A-Za-z0-9]):(?=[A-Za-z0-9])")
+_MODEL_PIECE = 6
+_MODEL_SURPRISE = -1.8
+
+
+# Capitalised words run together: a class or a font's name ("DejaVuSansMono").
+_CAPITALISED_WORDS = re.compile(r"(?:[A-Z][a-z]+)+")
+
+
+def _random_piece(piece: str) -> bool:
+    """A piece of six or more letters and digits that the character model reads
+    as random, with both cases: small letters with digits are device and
+    interface names as often ("nvme0n1p2", "wlp2s0"), capitals with digits
+    ids ("AKIAIOSFODNN7EXAMPLE"), whose own rules judge them."""
+    return (
+        len(piece) >= _MODEL_PIECE
+        and has_mixed_case(piece)
+        and _CAPITALISED_WORDS.fullmatch(piece) is None
+        and surprise(piece) < _MODEL_SURPRISE
+    )
+
+
+def _random_row_spans(line: str) -> Iterator[Span]:
+    """One to six pieces alone on a row that together read as random characters,
+    not as text: a key's piece of 8+ characters whose label, prefix and rest
+    OCR lost ("9p6YDjZBC", "NadRwaEITODAA"). From the first piece to the row's
+    end; a short name before it ("key") stays.
+
+    Each word a key's characters (`key_piece`), none reading as a word, 8+
+    letters and digits in all, at least two of capitals, small letters and
+    digits, not hexadecimal, and one piece that reads as random on its own
+    (`_random_piece`: below -1.8 on the character model, as about 95 of 100
+    random 8-12 character base62 runs are).
+    """
+    # A colon inside a word is OCR's for a letter ("2UVK:iwz"), not a label's.
+    row = _INNER_COLON.sub(" ", line)
+    if _CODE_SYNTAX.search(row):
+        return
+    words = [word for word in row.split() if "[REDACTED]" not in word]
+    core = _NOT_ALNUM.sub("", "".join(words))
+    if not 1 <= len(words) <= _MODEL_WORDS or len(core) < _MODEL_MIN or not core.isascii():
+        return
+    if not key_pieces(" ".join(words)):
+        return
+    kinds = (
+        any(c.isupper() for c in core),
+        any(c.islower() for c in core),
+        any(c.isdigit() for c in core),
+    )
+    if sum(kinds) < 2 or hex_like(core):
+        return
+    # One piece of six or more random on its own, not the pieces joined:
+    # short names side by side ("us1, us2, us3", "light2_bg light2_fg") join
+    # into runs no text has, though each is a name.
+    pieces = [_NOT_ALNUM.sub("", word) for word in words]
+    if not any(_random_piece(piece) for piece in pieces):
+        return
+    first = next((i for i, word in enumerate(words) if not _plain(word)), 0)
+    start = _word_start(line, words, first)
+    while line[start] in QUOTES + "([{":
+        start += 1
+    yield start, len(line.rstrip().rstrip(TRAILING))
 
 
 # A row that is only the end of a quoted string: its opening quote, the label
@@ -1164,6 +1232,7 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
     if _RANDOMISH.search(line):
         found += _random_spans(line)
         found += _lone_word_spans(line)
+        found += _random_row_spans(line)
         found += _unopened_tail_spans(line)
         if "export" in line:
             found += _export_spans(line)

@@ -68,6 +68,7 @@ def test_the_wheel_carries_every_icon_and_the_assets_readme(wheel: Path) -> None
         assert f"mirix_desktop/assets/icons/{icon}" in names
     assert "mirix_desktop/assets/README.md" in names
     assert "mirix_desktop/assets/__init__.py" in names
+    assert "mirix_desktop/privacy/char_trigrams.tsv.gz" in names
     # Nothing but the package and its metadata: no tests, packaging or build leftovers.
     assert {name.split("/")[0] for name in names} == {
         "mirix_desktop",
@@ -101,6 +102,24 @@ def test_an_installed_wheel_finds_its_icons(installed: Path, tmp_path: Path) -> 
         assert path.is_file()
         assert path.is_relative_to(venv), f"{path} is not inside the new venv"
         assert not path.is_relative_to(REPO)
+
+
+def test_an_installed_wheel_redacts_with_its_own_character_model(
+    installed: Path, tmp_path: Path
+) -> None:
+    # A key's piece alone on a row is judged by the character model only: the
+    # model's counts must come from the installed package, not the checkout.
+    out = _run(
+        installed,
+        "from mirix_desktop.privacy import char_model\n"
+        "from mirix_desktop.privacy.redaction import Redactor\n"
+        "print(Redactor().redact_lines(['9p6YDjZBC'])[0][0])\n"
+        "print(char_model.__file__)\n",
+        cwd=tmp_path,
+    )
+    redacted, module = out.splitlines()
+    assert redacted == "[REDACTED]"
+    assert Path(module).is_relative_to(installed.parent.parent)
 
 
 def test_an_installed_wheel_draws_its_icons_with_qt(installed: Path, tmp_path: Path) -> None:

@@ -732,3 +732,68 @@ def test_recovery_groups_with_a_dash_left_of_a_lost_group_go() -> None:
         ("VFRRJ - 8DQ59 -", (25, 82, 116, 15)),
     ]
     assert redacted(screen)[2] == M
+
+
+# -- pieces alone on a row, judged by the character model (seeds 52-55) ----------------
+
+
+def test_a_keys_piece_of_letters_alone_below_its_command_goes() -> None:
+    # `claude config set apiKey` printed the key; OCR kept 13 characters of its
+    # end, no digit in them (1 and 0 read as I and O).
+    secret = (
+        "sk-ant-api03-yN01uOH9AKHkWkxnKqUrfBQHVCrthvwmNK6ODHuvSxAKuaAlpT4rIPbKiy8NFb5MfRJ"
+        "xhssT2YirvesCRUN4dRwaElT0DAA"
+    )
+    screen: list[tuple[str, Box]] = [
+        (f"{PROMPT} claude config set apikey", (25, 26, 420, 14)),
+        ("NadRwaEITODAA", (25, 47, 117, 11)),
+        ("Saved.", (25, 68, 45, 11)),
+    ]
+    out = redacted(screen)
+    assert clean(out, secret), out
+    assert kept(out, screen, 0, 2)
+
+
+def test_a_keys_pieces_with_a_colon_read_inside_one_go() -> None:
+    # GitHub's "copy your token now" page; OCR read one character as ":".
+    secret = (
+        "github_pat_114XSPX9NMQ2E1X67HOS3Z_2okTsF7aQf5VZ1pIRTmpvFIk4"
+        "L8kAvQ6zUVKiwzvbSWtTYxaqF9p6YDjZBC"
+    )
+    screen: list[tuple[str, Box]] = [
+        ("New fine-grained personal access token", (25, 26, 318, 14)),
+        (
+            "Make sure to copy your personal access token now. You won't be able to see it again!",
+            (24, 47, 704, 14),
+        ),
+        ("2UVK:iwz vbSWtTY xaqF9p6YD jZBC", (583, 59, 226, 30)),
+    ]
+    out = redacted(screen)
+    assert clean(out, secret), out
+    assert kept(out, screen, 0, 1)
+
+
+@pytest.mark.parametrize("row", ["9p6YDjZBC", "key 9p6YDjZBC", "dQw4w9WgXcQ"])
+def test_a_short_mixed_case_piece_alone_goes(row: str) -> None:
+    out = Redactor().redact_lines([row])[0][0]
+    assert "9p6YDjZBC" not in out and "dQw4w9WgXcQ" not in out, out
+    assert out.startswith(row.split()[0]) or len(row.split()) == 1  # "key" stays
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "nvme0n1p2",  # device and interface names: small letters and digits
+        "wlp2s0",
+        "us1, us2, us3",  # short names side by side
+        "light2_bg light2_fg",
+        "getElementById",
+        "DejaVuSansMono",
+        "iPhone15Pro",
+        "MyClass2",
+        "localhost:8080",
+        "PyObject_HEAD",
+    ],
+)
+def test_names_alone_on_a_row_stay(row: str) -> None:
+    assert Redactor().redact_lines([row])[0] == [row]
