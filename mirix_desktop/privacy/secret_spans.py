@@ -914,6 +914,12 @@ def _dsn_spans(line: str) -> Iterator[Span]:
                 and _WORD_IN_PIECE.search(value) is None
             ):
                 yield match.span("password")
+        for match in _BEFORE_AT.finditer(line):
+            # Any host: a piece of the word before "@" reads as random characters
+            # on its own, as no user name or mailbox does ("sw38d74uSq80@redis-1.";
+            # not a locale's "be_BY.UTF-8@latin").
+            if any(_random_piece(piece) for piece in _NOT_ALNUM.split(match["password"])):
+                yield match.span("password")
         for match in _URL_USERINFO.finditer(line):
             value = match["userinfo"]
             if token_like(value) and sum(c.isalnum() for c in value) >= 8:
@@ -955,6 +961,9 @@ _DSN_REMNANT = re.compile(
     r"(?=(?:\d{1,3}[ ]?\.[ ]?){3}\d{1,3}|[\w.-]+(?:[ ]\.[\w.-]+)*:\d{2,5}\b"
     r"|[\w-]+(?:[ ]?\.[\w-]+)+/[\w.-]*\?)"
 )
+
+# A word of 8+ right before "@" and a host, whatever follows the host.
+_BEFORE_AT = re.compile(r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@(?=[A-Za-z0-9])")
 
 
 def _authorization_spans(line: str) -> Iterator[Span]:
@@ -1031,10 +1040,11 @@ def _query_orphan_spans(line: str) -> Iterator[Span]:
             yield start, end
 
 
-# "&" and the start of the next parameter's name (OCR may cut it: "&cal").
-_QUERY_NEXT = re.compile(r"(?<=[A-Za-z0-9_-])&(?=[A-Za-z_])")
+# "&" and the start of the next parameter's name (OCR may cut it: "&cal"). Before
+# it a letter OCR read with an accent may end the value ("HLH1RaaWé&callback").
+_QUERY_NEXT = re.compile(r"(?<=[A-Za-z0-9_-]|[^\W\d_\x00-\x7f])&(?=[A-Za-z_])")
 # A piece of a value and the space before it; the value runs to the next piece.
-_ORPHAN_PIECE = re.compile(r"(?:(?<=[\s/.?])|^)(?P<piece>[A-Za-z0-9_-]+)[ ]{0,2}")
+_ORPHAN_PIECE = re.compile(r"(?:(?<=[\s/.?])|^)(?P<piece>[A-Za-z0-9_-]+[^\W\d_\x00-\x7f]?)[ ]{0,2}")
 _ORPHAN_PIECES = 4
 
 

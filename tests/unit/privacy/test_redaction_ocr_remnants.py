@@ -797,3 +797,38 @@ def test_a_short_mixed_case_piece_alone_goes(row: str) -> None:
 )
 def test_names_alone_on_a_row_stay(row: str) -> None:
     assert Redactor().redact_lines([row])[0] == [row]
+
+
+def test_a_query_value_ending_in_a_letter_read_with_an_accent_goes() -> None:
+    # "?key=AIza…HLH1RaaW8&callback": "key=" and the key's start lost, its last
+    # character read as "é".
+    line = 'googleapis.com/maps/api/js? HLH1RaaWé&callback=initMap">'
+    out = Redactor().redact_lines([line])[0][0]
+    assert out == f'googleapis.com/maps/api/js? {M}&callback=initMap">', out
+
+
+@pytest.mark.parametrize("line", ["search?q=crème brûlée&lang=fr", "/menu?plat=café&thé=oui"])
+def test_accented_words_in_a_query_stay(line: str) -> None:
+    assert Redactor().redact_lines([line])[0] == [line]
+
+
+def test_a_password_before_at_and_a_host_with_no_port_goes() -> None:
+    # "redis://default:sw38d74u5q8o@redis-12345.cloud…" with "redis://default:"
+    # lost and the host cut before its port.
+    line = f"{PROMPT} redis-cli -u sw38d74uSq80@redis-12345. cloud .example."
+    out = Redactor().redact_lines([line])[0][0]
+    assert out == f"{PROMPT} redis-cli -u {M}@redis-12345. cloud .example.", out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "mail JohnSmith@example.com",
+        "jsmith42@gmail.com",
+        "ada.lovelace@example.org",
+        "git@github.com:me/MyRepo2024.git",
+        "    'be_by@latin':  'be_BY.UTF-8@latin',",
+    ],
+)
+def test_user_names_and_locales_before_at_stay(line: str) -> None:
+    assert Redactor().redact_lines([line])[0] == [line]
