@@ -124,8 +124,10 @@ import re
 from collections.abc import Sequence
 
 from mirix_desktop.privacy.secret_patterns import (
+    CARD_WORDS,
     COMMON_PAIRS,
     TOKEN_RUN,
+    card_groups,
     extend_token,
     hex_like,
     key_piece,
@@ -524,6 +526,14 @@ _REVEALED_MIN = 10
 _CODE_MARKS = re.compile(r"[(){}\[\];=]")
 
 
+# A form's field label for a card ("Card number", "Visa"): a short row.
+_CARD_LABEL_WORDS = 5
+
+
+def _card_label(text: str) -> bool:
+    return CARD_WORDS.search(text) is not None and len(text.split()) <= _CARD_LABEL_WORDS
+
+
 def _revealed(text: str) -> bool:
     """One to three pieces of one key, 10+ letters and digits, that are not
     a word or hexadecimal (`key_pieces`, `token_like`)."""
@@ -822,6 +832,9 @@ class Redactor:
                 continue
             if _ENV_NAME.search(texts[r]):
                 _env_value(texts[r + 1], spans[r + 1])
+            elif _card_label(texts[r]) and card_groups(texts[r + 1]):
+                if _next_row(rows, texts, r, boxes)[0]:
+                    spans[r + 1] = [(0, len(texts[r + 1]))]
             elif (_SECRET_NOUN.search(texts[r]) and _revealed(texts[r + 1])) or (
                 any(_SECRET_NOUN.search(texts[k]) for k in range(max(0, r - 1), r + 1))
                 and _key_groups(texts[r + 1])

@@ -552,17 +552,45 @@ def _card_spans_in_run(run: str, labelled: bool) -> list[tuple[int, int]]:
     return spans
 
 
+# What OCR left of a card's groups of four once it lost a group: two or more
+# groups, an issuer's first digit (2-6), the last group perhaps cut short.
+_GROUP_GAP = r"(?:[ ]{1,2}|[ ]?-[ ]?)"
+_CARD_GROUPS = re.compile(rf"[2-6]\d{{3}}(?:{_GROUP_GAP}\d{{4}})+(?:{_GROUP_GAP}\d{{1,3}})?")
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _not_years(groups: str) -> bool:
+    """Not a row of years ("2023 2024 2025"): no card's groups are all years."""
+    return not all(_YEAR.fullmatch(g) for g in re.findall(r"\d+", groups))
+
+
+def card_groups(text: str) -> bool:
+    """Whether `text` is only a card number's groups of four, fewer than a card
+    has or without a valid check: for a row right below "Card number"."""
+    match = _CARD_GROUPS.fullmatch(_as_digits_near_digits(text).strip())
+    return match is not None and _not_years(match.group())
+
+
 def card_spans(line: str) -> list[tuple[int, int]]:
     """Card numbers in `line`, read through letters OCR put for digits.
 
     On a line that names a card ("Card number", "Visa") the number only has to
     have an issuer's prefix and length: OCR that misread one digit must not
-    let the other fifteen through.
+    let the other fifteen through; and groups of four that OCR cut short of a
+    card's length go too.
     """
     digits_line = _as_digits_near_digits(line)
     labelled = CARD_WORDS.search(line) is not None
     spans = []
     for run in _DIGIT_RUN.finditer(digits_line):
+        if labelled:
+            spans += [
+                (run.start() + m.start(), run.start() + m.end())
+                for m in _CARD_GROUPS.finditer(run.group())
+                if _not_years(m.group())
+            ]
         if run.end() - run.start() < 13:
             continue
         for a, b in _card_spans_in_run(run.group(), labelled):

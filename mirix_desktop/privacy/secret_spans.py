@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from mirix_desktop.privacy.char_model import surprise
 from mirix_desktop.privacy.secret_patterns import (
+    CARD_WORDS,
     IBAN_START,
     OPENAI_MARK,
     PREFIX_AT_END,
@@ -1261,7 +1262,7 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
         found += _iban_spans(line)
     if "[REDACTED]" in line:
         found += _after_marker_spans(line)
-    if _CARD_HINT.search(line):
+    if _CARD_HINT.search(line) or CARD_WORDS.search(line):
         found += card_spans(line)
     if _CARD_HINT.search(line) or _IBAN_HINT.search(line):
         found += _account_spans(line)
