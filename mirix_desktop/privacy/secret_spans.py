@@ -967,6 +967,28 @@ _DSN_REMNANT = re.compile(
 _BEFORE_AT = re.compile(r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@(?=[A-Za-z0-9])")
 
 
+# Passwords that commands take on their command line, as their manuals show:
+# MySQL's and MariaDB's `-pPASSWORD` (attached: `-p NAME` asks and names a
+# database; OCR may read the "l" of "mysql" as "]"), `sshpass -p PASSWORD`,
+# curl's `-u USER:PASSWORD`.
+_COMMAND_PASSWORDS = (
+    re.compile(
+        r"(?<![\w/.-])(?:mysq[l1I|\]]|mariadb)(?:-?(?:dump|admin|sh|import|check))?[ \t]"
+        r"(?:[^\n]*?[ \t])?-p(?P<password>[^\s-][^\s]*)"
+    ),
+    re.compile(r"(?<![\w/.-])sshpass[ \t]+-p[ \t]*(?P<password>[^\s-][^\s]*)"),
+    re.compile(
+        r"(?<![\w/.-])curl[ \t](?:[^\n]*?[ \t])?(?:-u|--user)[ \t]*[^\s:]+:(?P<password>[^\s@]+)"
+    ),
+)
+
+
+def _command_password_spans(line: str) -> Iterator[Span]:
+    for pattern in _COMMAND_PASSWORDS:
+        for match in pattern.finditer(line):
+            yield match.span("password")
+
+
 def _authorization_spans(line: str) -> Iterator[Span]:
     # A header's value is the rest of the line, however OCR cut it into words.
     for match in _AUTHORIZATION.finditer(line):
@@ -1258,6 +1280,8 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
         found += _query_orphan_spans(line)
     if "/" in line:
         found += _url_row_spans(line)
+    if "-p" in line or "-u" in line:
+        found += _command_password_spans(line)
     if _IBAN_HINT.search(line):
         found += _iban_spans(line)
     if "[REDACTED]" in line:

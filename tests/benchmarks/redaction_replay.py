@@ -38,7 +38,7 @@ from tests.benchmarks.redaction_suite import (
     corpus_case,
     ingest_screen,
 )
-from tests.helpers.secret_screens import SEED, STYLES, cases, leaks, render
+from tests.helpers.secret_screens import SEED, STYLES, cases, held_out_cases, leaks, render
 
 Call = dict[str, Any]  # {"lines": [...], "boxes": [[x, y, w, h], ...] | None}
 
@@ -62,14 +62,17 @@ def _recording() -> tuple[list[Call], Callable[[], None]]:
     return calls, undo
 
 
-def capture(out: Path, seeds: list[str], fp: bool, only: set[str] | None = None) -> None:
+def capture(
+    out: Path, seeds: list[str], fp: bool, only: set[str] | None = None, held_out: bool = False
+) -> None:
     model = embedder()
     directory = temp_dir("mirix-redaction-capture-")
     calls, undo = _recording()
     saved: dict[str, list[dict[str, Any]]] = {"secrets": [], "fp": []}
     try:
         for seed in seeds:
-            for case in cases(SEED if seed == "default" else seed):
+            suite = held_out_cases if held_out else cases
+            for case in suite(SEED if seed == "default" else seed):
                 if only and case.name not in only and case.kind not in only:
                     continue
                 for style in STYLES:
@@ -168,13 +171,15 @@ def main() -> None:
     cap.add_argument("--seed", action="append", default=[], help="repeatable; 'default' = SEED")
     cap.add_argument("--fp", action="store_true", help="also the ordinary lines")
     cap.add_argument("--only", help="comma-separated case names or kinds (default: all)")
+    cap.add_argument("--held-out", action="store_true", help="the held-out contexts")
     rep = sub.add_parser("replay", help="today's rules on saved OCR input")
     rep.add_argument("paths", type=Path, nargs="+")
     rep.add_argument("-v", "--verbose", action="store_true", help="show each leaking screen")
     rep.add_argument("--fp-lines", action="store_true", help="show each changed ordinary line")
     args = parser.parse_args()
     if args.command == "capture":
-        capture(args.out, args.seed, args.fp, set(args.only.split(",")) if args.only else None)
+        only = set(args.only.split(",")) if args.only else None
+        capture(args.out, args.seed, args.fp, only, args.held_out)
     else:
         replay(args.paths, args.verbose, args.fp_lines)
 

@@ -52,6 +52,7 @@ from tests.helpers.secret_screens import (
     SecretCase,
     Style,
     cases,
+    held_out_cases,
     leaks,
     render,
     stored_texts,
@@ -130,10 +131,15 @@ class Trial:
 
 
 def run_secrets(
-    model: Model, styles: Sequence[Style], directory: Path, only: set[str] | None, seed: str
+    model: Model,
+    styles: Sequence[Style],
+    directory: Path,
+    only: set[str] | None,
+    seed: str,
+    held_out: bool = False,
 ) -> list[Trial]:
     trials = []
-    for case in cases(seed):
+    for case in (held_out_cases if held_out else cases)(seed):
         if only and case.name not in only and case.kind not in only:
             continue
         for style in styles:
@@ -295,6 +301,9 @@ def main() -> None:
     parser.add_argument(
         "--seed", default=SEED, help="another seed draws other secrets in the same contexts"
     )
+    parser.add_argument(
+        "--held-out", action="store_true", help="the 20 held-out contexts, not the suite's 51"
+    )
     parser.add_argument("--only", help="comma-separated case names or kinds (default: all)")
     parser.add_argument("--json", type=Path, help="write every trial here")
     args = parser.parse_args()
@@ -303,9 +312,14 @@ def main() -> None:
     directory = temp_dir("mirix-redaction-")
     corpus = json.loads(CORPUS.read_text(encoding="utf-8"))
     started = time.perf_counter()
-    print(f"{len(cases(args.seed))} secrets x {len(styles)} styles, stores in {directory}")
+    suite = (held_out_cases if args.held_out else cases)(args.seed)
+    print(f"{len(suite)} secrets x {len(styles)} styles, stores in {directory}")
     only = set(args.only.split(",")) if args.only else None
-    trials = [] if args.no_secrets else run_secrets(model, styles, directory, only, args.seed)
+    trials = (
+        []
+        if args.no_secrets
+        else run_secrets(model, styles, directory, only, args.seed, args.held_out)
+    )
     text = fp_text(corpus)
     rendered: dict[str, Counter[str]] = {}
     changed: list[tuple[str, str]] = []

@@ -692,6 +692,158 @@ def cases(seed: str = SEED) -> tuple[SecretCase, ...]:
     return tuple(out)
 
 
+def held_out_cases(seed: str = SEED) -> tuple[SecretCase, ...]:
+    """Secrets in contexts the rules were never tuned on: 20 screens of the same
+    kinds written after the rules, measured once before any rule looked at them
+    (`redaction_suite --held-out`). The suite's contexts are what the rules
+    were fitted to; these tell how far that fit carries to screens nobody
+    wrote a rule for."""
+    rng = random.Random("held-out-" + seed)
+    out: list[SecretCase] = []
+
+    def add(
+        name: str,
+        kind: str,
+        secret: str,
+        lines: list[str],
+        app: str = "gnome-terminal",
+        title: str | None = None,
+        shown: tuple[str, ...] = (),
+    ) -> None:
+        out.append(SecretCase(name, kind, secret, tuple(lines), app, title, None, shown))
+
+    proj = "sk-proj-" + _random(rng, B64URL, 74) + "T3BlbkFJ" + _random(rng, B64URL, 74)
+    add("ho-openai-notebook", "openai", proj, [
+        "In [3]:  import openai",
+        f'         openai.api_key = "{proj}"',
+        "         openai.models.list()",
+    ], app="firefox", title="analysis.ipynb - JupyterLab — Mozilla Firefox")  # fmt: skip
+    legacy = "sk-" + _random(rng, B62, 20) + "T3BlbkFJ" + _random(rng, B62, 20)
+    add("ho-openai-chat", "openai", legacy, [
+        "Sam  10:42",
+        f"here's the key for the demo: {legacy}",
+        "don't share it outside the team pls",
+    ], app="slack", title="Slack | #ml-demo")  # fmt: skip
+    ant = "sk-ant-api03-" + _random(rng, B64URL, 93) + "AA"
+    add("ho-anthropic-curl", "anthropic", ant, [
+        f"{PROMPT} curl https://api.anthropic.com/v1/messages \\",
+        f'    -H "x-api-key: {ant}" \\',
+        '    -H "anthropic-version: 2023-06-01"',
+    ])  # fmt: skip
+    ghp = "ghp_" + _random(rng, B62, 36)
+    add("ho-github-docker-login", "github", ghp, [
+        f"{PROMPT} echo {ghp} | docker login ghcr.io -u octo-dev --password-stdin",
+        "Login Succeeded",
+    ])  # fmt: skip
+    aws_secret = _random(rng, B64, 40)
+    add("ho-aws-configure", "aws", aws_secret, [
+        f"{PROMPT} aws configure",
+        "AWS Access Key ID [None]: AKIAIOSFODNN7EXAMPLE",
+        f"AWS Secret Access Key [None]: {aws_secret}",
+        "Default region name [None]: eu-west-1",
+    ])  # fmt: skip
+    sk_live = "sk_live_51" + _random(rng, B62, 97)
+    add("ho-stripe-node", "stripe", sk_live, [
+        "// server.js",
+        f"const stripe = require('stripe')('{sk_live}');",
+        "app.post('/checkout', async (req, res) => {",
+    ], app="code", title="server.js - Visual Studio Code")  # fmt: skip
+    xoxb = f"xoxb-{_random(rng, string.digits, 12)}-{_random(rng, string.digits, 13)}-" + _random(
+        rng, B62, 24
+    )
+    add("ho-slack-python", "slack", xoxb, [
+        "from slack_sdk import WebClient",
+        f'client = WebClient(token="{xoxb}")',
+        'client.chat_postMessage(channel="#deploys", text="done")',
+    ], app="code", title="notify.py - Visual Studio Code")  # fmt: skip
+    aiza = "AIza" + _random(rng, B64URL, 35)
+    add("ho-google-compose", "google", aiza, [
+        "services:",
+        "  web:",
+        "    environment:",
+        f"      - GOOGLE_MAPS_KEY={aiza}",
+        "      - PORT=8080",
+    ], app="code", title="docker-compose.yml - Visual Studio Code")  # fmt: skip
+    jwt = _jwt(rng, {"sub": "42", "email": "ada@example.com", "exp": 1893456000})
+    add("ho-jwt-postman", "jwt", jwt, [
+        "Authorization    Headers (9)    Body",
+        "Type   Bearer Token",
+        f"Token  {jwt}",
+    ], app="postman", title="Postman")  # fmt: skip
+    body = _pem_body(rng, 4)
+    add("ho-pem-ec", "pem", "".join(body), [
+        f"{PROMPT} kubectl get secret tls -o jsonpath='{{.data.tls\\.key}}' | base64 -d",
+        "-----BEGIN EC PRIVATE KEY-----",
+        *body,
+        "-----END EC PRIVATE KEY-----",
+    ], shown=tuple(body))  # fmt: skip
+    visa = _luhn_complete(rng, "4", 16)
+    add("ho-card-note", "card", visa, [
+        "Travel checklist",
+        "- passport (in the drawer)",
+        f"- backup card {_grouped(visa)} exp 03/28",
+    ], app="gnome-text-editor", title="notes.txt - Text Editor",
+       shown=(_grouped(visa),))  # fmt: skip
+    fr = _iban(rng, "FR", "n" * 10 + "a" * 11 + "nn")
+    add("ho-iban-transfer", "iban", fr, [
+        "New transfer",
+        "Recipient IBAN",
+        _grouped(fr),
+        "Amount  1,250.00 EUR",
+    ], app="firefox", title="Transfers — Online banking — Mozilla Firefox",
+       shown=(_grouped(fr),))  # fmt: skip
+    pw = _random(rng, B62, 14)
+    add("ho-dsn-heroku", "dsn", pw, [
+        f"{PROMPT} heroku config -a shop-prod",
+        "=== shop-prod Config Vars",
+        f"DATABASE_URL: postgres://u8d2kq:{pw}@ec2-3-91-1-2.compute-1.amazonaws.com:5432/d1",
+    ])  # fmt: skip
+    bearer = _random(rng, B62, 40)
+    add("ho-bearer-requests", "bearer", bearer, [
+        "import requests",
+        f'headers = {{"Authorization": "Bearer {bearer}"}}',
+        'r = requests.get("https://api.example.com/v1/me", headers=headers)',
+    ], app="code", title="client.py - Visual Studio Code")  # fmt: skip
+    pw2 = _random(rng, B62, 12) + "!"
+    add("ho-password-terraform", "password", pw2, [
+        'resource "aws_db_instance" "main" {',
+        '  username = "admin"',
+        f'  password = "{pw2}"',
+        "}",
+    ], app="code", title="main.tf - Visual Studio Code")  # fmt: skip
+    pw3 = _random(rng, B62, 12)
+    add("ho-password-mysql", "password", pw3, [
+        f"{PROMPT} mysql -u root -p{pw3} -h 127.0.0.1 orders",
+        "Welcome to the MySQL monitor.",
+    ])  # fmt: skip
+    token = _random(rng, B62, 32)
+    add("ho-assignment-toml", "assignment", token, [
+        "[server]",
+        'url = "https://sync.example.com"',
+        f'api_token = "{token}"',
+    ], app="code", title="config.toml - Visual Studio Code")  # fmt: skip
+    secret = base64.b64encode(rng.randbytes(24)).decode()
+    add("ho-assignment-k8s", "assignment", secret, [
+        "apiVersion: v1",
+        "kind: Secret",
+        "data:",
+        f"  client-secret: {secret}",
+    ], app="code", title="secret.yaml - Visual Studio Code")  # fmt: skip
+    key = _random(rng, B62, 32)
+    add("ho-random-dashboard", "random", key, [
+        "API keys",
+        "Your new key (shown once):",
+        key,
+        "Copy",
+    ], app="firefox", title="Developer settings — Mozilla Firefox")  # fmt: skip
+    titled = "sk_live_51" + _random(rng, B62, 40)
+    add("ho-window-title", "window", titled, [
+        "Restricted keys",
+        "Create a key with limited access.",
+    ], app="firefox", title=f"Stripe: {titled} — Mozilla Firefox")  # fmt: skip
+    return tuple(out)
+
+
 def kinds() -> list[str]:
     return sorted({case.kind for case in cases()})
 

@@ -852,3 +852,33 @@ def test_a_cards_groups_short_of_a_card_below_its_label_go() -> None:
 )
 def test_years_and_numbers_not_below_a_card_label_stay(lines: list[str]) -> None:
     assert Redactor().redact_lines(lines)[0] == lines
+
+
+# -- the held-out contexts (`held_out_cases`), fixed after their one measurement -------
+
+
+@pytest.mark.parametrize(
+    ("line", "password"),
+    [
+        (f"{PROMPT} mysq] -u root -paqz2myh97xVB -h 127.0.0.1 orders", "aqz2myh97xVB"),
+        ("mysqldump -uroot -pS3cret!x9 shop > dump.sql", "S3cret!x9"),
+        ("sshpass -p hunter2xyz ssh ada@build-01", "hunter2xyz"),
+        ("curl -u ada:pa55word9 https://api.example.com", "pa55word9"),
+    ],
+)
+def test_a_password_on_a_commands_line_goes(line: str, password: str) -> None:
+    out = Redactor().redact_lines([line])[0][0]
+    assert password not in out and M in out, out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "mysql -u root -p orders",  # asks for the password; "orders" is the database
+        "docker run -u 1000:1000 shop",
+        "mkdir -p /tmp/build",
+        "python -m pip install -U pip",
+    ],
+)
+def test_flags_that_are_not_a_password_stay(line: str) -> None:
+    assert Redactor().redact_lines([line])[0] == [line]
