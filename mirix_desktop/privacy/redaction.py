@@ -124,6 +124,7 @@ import re
 from collections.abc import Sequence
 
 from mirix_desktop.privacy.secret_patterns import (
+    AS_CAPITAL_I,
     CARD_WORDS,
     COMMON_PAIRS,
     TOKEN_RUN,
@@ -563,6 +564,7 @@ def _key_groups(text: str) -> bool:
     of a random key often read as words by their letter pairs ("SUICG").
     """
     row = text.strip().strip(_EDGES + " -—–")  # a dash OCR kept of a lost group
+    row = row.translate(AS_CAPITAL_I)
     if _KEY_GROUPS.fullmatch(row) is None:
         return False
     groups = [g for g in re.split(r"[ ]?[-—–][ ]?", row) if g]

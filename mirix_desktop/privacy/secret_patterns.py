@@ -85,6 +85,10 @@ TOKEN_STARTS = re.compile(
 )
 
 
+# Symbols OCR reads in place of a capital I inside a group of capitals ("H]YQO").
+AS_CAPITAL_I = str.maketrans("]|[!", "IIII")
+
+
 def has_mixed_case(token: str) -> bool:
     return any(c.isupper() for c in token) and any(c.islower() for c in token)
 

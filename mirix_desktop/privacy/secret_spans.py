@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from mirix_desktop.privacy.char_model import surprise
 from mirix_desktop.privacy.secret_patterns import (
+    AS_CAPITAL_I,
     CARD_WORDS,
     IBAN_START,
     OPENAI_MARK,
@@ -794,7 +795,9 @@ def _lone_piece(word: str, core: str) -> bool:
 def _lone_groups(word: str, core: str) -> bool:
     """Two or more groups of capitals and digits of one length, alone on a row,
     whose letters read as random ("BIPQP-CVRSP"; "XFHBL -ESSK8" too, the spaces
-    OCR put around a dash taken out by the caller: `word` has none)."""
+    OCR put around a dash taken out by the caller: `word` has none; an "I" OCR
+    read as "]" or "|" read back: "H]YQO")."""
+    word = word.translate(AS_CAPITAL_I)
     if _LONE_GROUPS.fullmatch(word) is None:
         return False
     groups = re.split(r"[-—–]", word)
@@ -974,9 +977,9 @@ _BEFORE_AT = re.compile(r"(?<![^\s:/])(?P<password>[^\s@:/]{8,})[ ]?@(?=[A-Za-z0
 _COMMAND_PASSWORDS = (
     re.compile(
         r"(?<![\w/.-])(?:mysq[l1I|\]]|mariadb)(?:-?(?:dump|admin|sh|import|check))?[ \t]"
-        r"(?:[^\n]*?[ \t])?-p(?P<password>[^\s-][^\s]*)"
+        r"(?:[^\n]*?[ \t])?-p(?P<password>[^\s,.;:)\]-][^\s]{3,})"
     ),
-    re.compile(r"(?<![\w/.-])sshpass[ \t]+-p[ \t]*(?P<password>[^\s-][^\s]*)"),
+    re.compile(r"(?<![\w/.-])sshpass[ \t]+-p[ \t]*(?P<password>[^\s,.;:)\]-][^\s]{3,})"),
     re.compile(
         r"(?<![\w/.-])curl[ \t](?:[^\n]*?[ \t])?(?:-u|--user)[ \t]*[^\s:]+:(?P<password>[^\s@]+)"
     ),

@@ -878,7 +878,15 @@ def test_a_password_on_a_commands_line_goes(line: str, password: str) -> None:
         "docker run -u 1000:1000 shop",
         "mkdir -p /tmp/build",
         "python -m pip install -U pip",
+        "passwords on a command's line (mysql -p, sshpass -p, curl -u)",  # prose naming them
     ],
 )
 def test_flags_that_are_not_a_password_stay(line: str) -> None:
     assert Redactor().redact_lines([line])[0] == [line]
+
+
+def test_recovery_groups_with_an_i_read_as_a_bracket_go() -> None:
+    # seed-64: "H]YQO" for "HIYQO" kept the row from reading as a key's groups.
+    lines = ["Your recovery key", "Store it somewhere safe:", "EVIJE-GZJXM-KBMGV-UR7QQ-H]YQO"]
+    assert Redactor().redact_lines(lines)[0] == [*lines[:2], M]
+    assert Redactor().redact_lines(["EVIJE-GZJXM-KBMGV-UR7QQ-H]YQO"])[0] == [M]
