@@ -716,8 +716,11 @@ def _pieces_of_one_key(words: list[str]) -> bool:
     return looks_random("".join(words))
 
 
-_AFTER_MARKER = re.compile(r"\[REDACTED\][ ]{1,2}(?=[A-Za-z0-9+/_-])")
+_AFTER_MARKER = re.compile(r"\[REDACTED\][ ]{0,2}(?=[A-Za-z0-9+/_-])")
 _MARKER_PIECES_MIN = 10
+
+
+_BRACKET_INSIDE = re.compile(r"(?<=[A-Za-z0-9\]])[)\]}|({\[](?=[A-Za-z0-9-])")
 
 
 def _after_marker_spans(line: str) -> Iterator[Span]:
@@ -730,6 +733,10 @@ def _after_marker_spans(line: str) -> Iterator[Span]:
     as a key's tail is shorter than a key). Words after it ("Save changes",
     "was rotated") stay.
     """
+    # A bracket OCR read for a letter between a key's characters, or right
+    # after the marker ("[REDACTED])-WFZFVeatkn…milt}2"), is read as one:
+    # one character for one, so the spans stay where they are.
+    line = _BRACKET_INSIDE.sub("I", line)
     for marker in _AFTER_MARKER.finditer(line):
         position = marker.end()
         pieces: list[re.Match[str]] = []
@@ -750,7 +757,13 @@ def _after_marker_spans(line: str) -> Iterator[Span]:
             words = [p.group() for p in pieces[:count]]
             if not any(token_like(w) for w in words):
                 continue
-            if looks_random("".join(words), _MARKER_PIECES_MIN):
+            joined = "".join(words)
+            # Or a piece the character model reads as random: small-letter runs
+            # of a key can pass for words to the letter pairs ("Dujwhexmilt").
+            if looks_random(joined, _MARKER_PIECES_MIN) or any(
+                len(piece) >= _MARKER_PIECES_MIN and _random_piece(piece)
+                for piece in _NOT_ALNUM.split(joined)
+            ):
                 yield pieces[0].start(), pieces[count - 1].end()
                 break
 
@@ -961,7 +974,8 @@ _URL_USERINFO = re.compile(
 # "bzecloJ7xYnulr@cluster0.x7k2p.mongodb.net/shop?retryWrites=true").
 # E-mail addresses have none of them.
 _DSN_REMNANT = re.compile(
-    r"(?<![^\s:/])(?P<password>[^\s@:/]{8,}|[^\s@:/]{3,}(?:[ ]{1,2}[^\s@:/]{3,}){1,2})[ ]?@"
+    r"(?<![^\s:/])(?P<password>[^\s@:/]{8,}|[^\s@:/]{3,}(?:[ ]{1,2}[^\s@:/]{3,}){1,2}"
+    r"|[^\s@:/]{6,}[ ]{1,2}[^\s@:/]{1,2})[ ]?@"
     r"(?=(?:\d{1,3}[ ]?\.[ ]?){3}\d{1,3}|[\w.-]+(?:[ ]\.[\w.-]+)*:\d{2,5}\b"
     r"|[\w-]+(?:[ ]?\.[\w-]+)+/[\w.-]*\?)"
 )
@@ -1022,6 +1036,17 @@ def _query_spans(line: str) -> Iterator[Span]:
         value = match["value"]
         if match["strong"] or not value.isalpha() or token_like(value):
             yield match.span("value")
+    for match in _QUERY_KEY_PIECES.finditer(line):
+        if token_like(match["value"].replace(" ", "")):
+            yield match.span("value")
+
+
+# A key's value that OCR cut at a space ("?key=Alzak bGFtwiwCINIPA…"): its pieces
+# up to the next "&", "=" or quote, for the names that only ever hold a secret.
+_QUERY_KEY_PIECES = re.compile(
+    r"(?i)[?&;][ ]?(?:key|api_?key|sig|signature|token|access_token|client_secret|password)"
+    r"[ ]?=[ ]?(?P<value>[^&\s#\"'<>=]{2,}(?:[ ]{1,2}[^&\s#\"'<>=]{2,}){1,3})"
+)
 
 
 def _url_row_spans(line: str) -> Iterator[Span]:

@@ -916,3 +916,43 @@ def test_an_iban_below_its_label_with_a_group_misread_goes() -> None:
 )
 def test_rows_below_a_bank_label_that_are_no_iban_stay(lines: list[str]) -> None:
     assert Redactor().redact_lines(lines)[0] == lines
+
+
+# -- seed-69, fixed after its one measurement (5 / 408) -------------------------------
+
+
+def test_a_keys_rest_after_the_marker_past_a_misread_bracket_goes() -> None:
+    # The key's start was redacted; OCR read "J" as ")" and "}" and kept the rest.
+    line = f"{PROMPT} claude config set apiKey [REDACTED])-WFZFVeatknDujwhexmilt}}2"
+    out = Redactor().redact_lines([line])[0][0]
+    assert clean([out], "wFZFVeatknDuJwhexmjltJ2PJuovI9nlXbAA"), out
+    assert out.startswith(f"{PROMPT} claude config set apiKey [REDACTED]")
+
+
+def test_a_query_key_cut_at_a_space_goes() -> None:
+    line = (
+        '"https://maps.googleapis.com/maps/api/js?key=Alzak '
+        'bGFtwiwCINIPAtc5BhOTIBLxucEnFmilwhécallback=initMap">'
+    )
+    out = Redactor().redact_lines([line])[0][0]
+    assert clean([out], "AIzaKbGFtwiwCINIPAtc5Bh0TIBLxucEnFmIIwh"), out
+    assert out.startswith('"https://maps.googleapis.com/maps/api/js?key=')
+
+
+def test_a_dsn_password_with_a_letter_split_off_before_at_goes() -> None:
+    line = "uri: 7jXPZ5U7 B@cluster0.x7k2p.mongodb.net/shop?retryWrites=true"
+    out = Redactor().redact_lines([line])[0][0]
+    assert clean([out], "hIjjsxZ7jXPZ5U7B"), out
+    assert out.endswith("@cluster0.x7k2p.mongodb.net/shop?retryWrites=true")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "see https://example.com/search?key=value and more",
+        "[REDACTED] was rotated yesterday",
+        "mail ada B@cluster0.example.net/shop?x=1",
+    ],
+)
+def test_words_around_these_stay(line: str) -> None:
+    assert Redactor().redact_lines([line])[0] == [line]
