@@ -874,7 +874,20 @@ _NAME_THEN_VALUE = re.compile(
 )
 
 
+# The same with a name in camelCase, as a CLI's config keys are
+# ("claude config set apiKey Wr2anRxk", OCR having lost the key's start).
+_CAMEL_NAME_THEN_VALUE = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?i:api[_-]?key)|[a-z][a-z0-9]*(?:Key|Token|Secret|Password))"
+    r"[\"']?[ \t]+[\"']?(?P<value>[A-Za-z0-9+/_-]{6,})[\"',]*[ \t]*$"
+)
+
+
 def _name_then_value_spans(line: str) -> Iterator[Span]:
+    camel = _CAMEL_NAME_THEN_VALUE.search(line)
+    if camel is not None:
+        value = camel["value"]
+        if token_like(value) or any(_random_piece(p) for p in _NOT_ALNUM.split(value)):
+            yield camel.span("value")
     match = _NAME_THEN_VALUE.search(line)
     if match is None:
         return

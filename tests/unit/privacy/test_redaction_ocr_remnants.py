@@ -956,3 +956,18 @@ def test_a_dsn_password_with_a_letter_split_off_before_at_goes() -> None:
 )
 def test_words_around_these_stay(line: str) -> None:
     assert Redactor().redact_lines([line])[0] == [line]
+
+
+# -- seed-70 and seed-71, fixed after their one measurement (2 / 816) ------------------
+
+
+def test_a_short_piece_after_a_camel_case_key_name_goes() -> None:
+    line = f"{PROMPT} claude config set apiKey Wr2anRxk"
+    assert Redactor().redact_lines([line])[0] == [f"{PROMPT} claude config set apiKey {M}"]
+
+
+@pytest.mark.parametrize(
+    "line", ["sortKey ascending", "primaryKey id", "accessToken undefined", "const apiKey process"]
+)
+def test_a_word_after_a_camel_case_key_name_stays(line: str) -> None:
+    assert Redactor().redact_lines([line])[0] == [line]
