@@ -684,19 +684,58 @@ def _string_tail(line: str) -> bool:
 _UNOPENED_TAIL = re.compile(
     r"(?<!\S)(?P<word>[A-Za-z0-9+/_-]{6,})(?P<quote>[\"'”’`])[ \t]*[,;)\]}]*[ \t]*$"
 )
+_UNOPENED_PIECES = re.compile(
+    r"(?<!\S)(?P<words>[A-Za-z0-9+/_-]{2,}(?:[ ]{1,2}[A-Za-z0-9+/_-]{2,}){1,3})"
+    r"(?P<quote>[\"'”’`])[ \t]*[,;)\]}]*[ \t]*$"
+)
 # The closing quote marks it: a key's piece from six letters and digits ("F6Hvs5m\" )").
 _UNOPENED_MIN = 6
 # The quotes that open a string a closing one ends, as OCR reads them.
 OPENERS = {"'": "'‘", '"': '"“', "’": "'‘’", "”": '"“”', "`": "`"}
 
 
+# `name = VALUE` with no quotes left: OCR dropped the string's quotes and its
+# start ("client = pAMI2ZcbTXVATOON" from 'client = OpenAI(api_key="sk-…")').
+_BARE_ASSIGNMENT = re.compile(
+    r"(?<![\w.])[A-Za-z_][\w.]*[ ]?=[ ]?(?P<value>[A-Za-z0-9+/_-]{10,})[\"')\],;]*[ \t]*$"
+)
+
+
+def _bare_assignment_spans(line: str) -> Iterator[Span]:
+    """A value of ten or more after `name =` that the character model reads as random
+    in a piece of ten or more: no name, call or constant reads so."""
+    match = _BARE_ASSIGNMENT.search(line)
+    if match is not None and any(
+        len(piece) >= _BARE_PIECE and _random_piece(piece)
+        for piece in _NOT_ALNUM.split(match["value"])
+    ):
+        yield match.span("value")
+
+
+_BARE_PIECE = 10
+
+
 def _unopened_tail_spans(line: str) -> Iterator[Span]:
     """A key's piece closing a string that no quote on the row opened (`key_fragment`)."""
     match = _UNOPENED_TAIL.search(line)
-    if match is None or any(c in OPENERS[match["quote"]] for c in line[: match.start()]):
-        return
-    if key_fragment(match["word"], _UNOPENED_MIN):
+    if (
+        match is not None
+        and not any(c in OPENERS[match["quote"]] for c in line[: match.start()])
+        and key_fragment(match["word"], _UNOPENED_MIN)
+    ):
         yield match.span("word")
+        return
+    # The piece before the quote too short alone: the key's pieces before it
+    # on the row ('client = fAHtMKy fgaCis rdM9" )'), none a word, one of
+    # them read as random by the character model.
+    pieces = _UNOPENED_PIECES.search(line)
+    if pieces is None or any(c in OPENERS[pieces["quote"]] for c in line[: pieces.start()]):
+        return
+    words = pieces["words"].split()
+    if key_pieces(pieces["words"]) and any(
+        _random_piece(p) for w in words for p in _NOT_ALNUM.split(w)
+    ):
+        yield pieces.span("words")
 
 
 def _pieces_of_one_key(words: list[str]) -> bool:
@@ -1317,6 +1356,7 @@ def line_spans(line: str, *, emails: bool = False) -> LineSecrets:
         found += _lone_word_spans(line)
         found += _random_row_spans(line)
         found += _unopened_tail_spans(line)
+        found += _bare_assignment_spans(line)
         if "export" in line:
             found += _export_spans(line)
     if "/" in line or "@" in line:

@@ -971,3 +971,34 @@ def test_a_short_piece_after_a_camel_case_key_name_goes() -> None:
 )
 def test_a_word_after_a_camel_case_key_name_stays(line: str) -> None:
     assert Redactor().redact_lines([line])[0] == [line]
+
+
+# -- seed-73 (and seed-52's left-over), fixed after its one measurement ----------------
+
+
+def test_a_strings_tail_in_pieces_with_no_opening_quote_goes() -> None:
+    # 'client = OpenAI(api_key="sk-…fAHtMKyfgaCisrdM9")' with the call and the
+    # key's start lost; the last piece is too short to judge alone.
+    line = 'client = fAHtMKy fgaCis rdM9" )'
+    out = Redactor().redact_lines([line])[0][0]
+    assert clean([out], "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"), out
+    assert out.startswith("client = ")
+
+
+def test_a_bare_random_value_after_an_assignment_goes() -> None:
+    assert Redactor().redact_lines(["client = pAMI2ZcbTXVATOON"])[0] == [f"client = {M}"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '    with the end of a long message")',
+        'x = some words here")',
+        "x = getElementById",
+        "key = hashlib.sha256",
+        "self.thing = SomeClassName",
+        "TIMEOUT = 1000000000",
+    ],
+)
+def test_string_ends_and_plain_assignments_stay(line: str) -> None:
+    assert Redactor().redact_lines([line])[0] == [line]
