@@ -124,9 +124,9 @@ import re
 from collections.abc import Sequence
 
 from mirix_desktop.privacy.secret_patterns import (
-    AS_CAPITAL_I,
     CARD_WORDS,
     COMMON_PAIRS,
+    GROUP_MISREADS,
     TOKEN_RUN,
     card_groups,
     extend_token,
@@ -566,7 +566,9 @@ def _key_groups(text: str) -> bool:
     of a random key often read as words by their letter pairs ("SUICG").
     """
     row = text.strip().strip(_EDGES + " -—–")  # a dash OCR kept of a lost group
-    row = row.translate(AS_CAPITAL_I)
+    # Capitals as OCR may give them back: a bracket for an I or J, a small
+    # letter for a symbol it read ("3€Q4}" folded to "3eQ4}").
+    row = row.translate(GROUP_MISREADS).upper()
     if _KEY_GROUPS.fullmatch(row) is None:
         return False
     groups = [g for g in re.split(r"[ ]?[-—–][ ]?", row) if g]

@@ -85,8 +85,9 @@ TOKEN_STARTS = re.compile(
 )
 
 
-# Symbols OCR reads in place of a capital I inside a group of capitals ("H]YQO").
-AS_CAPITAL_I = str.maketrans("]|[!", "IIII")
+# Symbols OCR reads in place of a capital inside a group of capitals: brackets
+# for an I or a J ("H]YQO", "3EQ4}"), the euro sign for an E ("3€Q4").
+GROUP_MISREADS = str.maketrans("]|[!}{)(€", "IIIIIIIIE")
 
 
 def has_mixed_case(token: str) -> bool:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from mirix_desktop.privacy.char_model import surprise
 from mirix_desktop.privacy.secret_patterns import (
-    AS_CAPITAL_I,
     CARD_WORDS,
+    GROUP_MISREADS,
     IBAN_START,
     OPENAI_MARK,
     PREFIX_AT_END,
@@ -849,7 +849,7 @@ def _lone_groups(word: str, core: str) -> bool:
     whose letters read as random ("BIPQP-CVRSP"; "XFHBL -ESSK8" too, the spaces
     OCR put around a dash taken out by the caller: `word` has none; an "I" OCR
     read as "]" or "|" read back: "H]YQO")."""
-    word = word.translate(AS_CAPITAL_I)
+    word = word.translate(GROUP_MISREADS)
     if _LONE_GROUPS.fullmatch(word) is None:
         return False
     groups = re.split(r"[-—–]", word)

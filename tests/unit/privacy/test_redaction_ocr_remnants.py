@@ -1002,3 +1002,14 @@ def test_a_bare_random_value_after_an_assignment_goes() -> None:
 )
 def test_string_ends_and_plain_assignments_stay(line: str) -> None:
     assert Redactor().redact_lines([line])[0] == [line]
+
+
+def test_recovery_groups_with_a_euro_sign_and_a_brace_for_letters_go() -> None:
+    # seed-76 (after its one measurement, 1 / 408): "3EQ4J" read as "3€Q4}".
+    lines = ["Your recovery key", "Store it somewhere safe:", "3€Q4}-BULEA-UNUH4-UH6FH-ODEDA"]
+    assert Redactor().redact_lines(lines)[0] == [*lines[:2], M]
+
+
+def test_words_in_groups_below_a_key_noun_stay() -> None:
+    lines = ["Your recovery key", "Store it somewhere safe:", "hello-world-again"]
+    assert Redactor().redact_lines(lines)[0] == lines
