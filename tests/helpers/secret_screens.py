@@ -22,6 +22,7 @@ import json
 import random
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -317,15 +318,8 @@ PROMPT = "dev@workstation:~/projects/shop$"
 SEED = "mirix secret screens v1"
 
 
-@cache
-def cases(seed: str = SEED) -> tuple[SecretCase, ...]:
-    """The full suite: 51 secrets of 17 kinds, each in its own context.
-
-    Another `seed` draws other secrets (bodies, card and account numbers) in
-    the same contexts: the rules were tuned on the default one.
-    """
-    rng = random.Random(seed)
-    out: list[SecretCase] = []
+def _adder(out: list[SecretCase]) -> Callable[..., None]:
+    """`add(name, kind, secret, lines, app=, title=, url=, shown=)`: one case onto `out`."""
 
     def add(
         name: str,
@@ -338,6 +332,20 @@ def cases(seed: str = SEED) -> tuple[SecretCase, ...]:
         shown: tuple[str, ...] = (),
     ) -> None:
         out.append(SecretCase(name, kind, secret, tuple(lines), app, title, url, shown))
+
+    return add
+
+
+@cache
+def cases(seed: str = SEED) -> tuple[SecretCase, ...]:
+    """The full suite: 51 secrets of 17 kinds, each in its own context.
+
+    Another `seed` draws other secrets (bodies, card and account numbers) in
+    the same contexts: the rules were tuned on the default one.
+    """
+    rng = random.Random(seed)
+    out: list[SecretCase] = []
+    add = _adder(out)
 
     # OpenAI: a project key (long, wraps), a legacy key, a service account key.
     proj = "sk-proj-" + _random(rng, B64URL, 74) + "T3BlbkFJ" + _random(rng, B64URL, 74)
@@ -700,17 +708,7 @@ def held_out_cases(seed: str = SEED) -> tuple[SecretCase, ...]:
     wrote a rule for."""
     rng = random.Random("held-out-" + seed)
     out: list[SecretCase] = []
-
-    def add(
-        name: str,
-        kind: str,
-        secret: str,
-        lines: list[str],
-        app: str = "gnome-terminal",
-        title: str | None = None,
-        shown: tuple[str, ...] = (),
-    ) -> None:
-        out.append(SecretCase(name, kind, secret, tuple(lines), app, title, None, shown))
+    add = _adder(out)
 
     proj = "sk-proj-" + _random(rng, B64URL, 74) + "T3BlbkFJ" + _random(rng, B64URL, 74)
     add("ho-openai-notebook", "openai", proj, [
